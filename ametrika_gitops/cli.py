@@ -23,8 +23,12 @@ PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type
 
 def _project(root: Path | None, paths: Sequence[Path]) -> Project:
     if root is None:
-        start = paths[0] if paths else Path.cwd()
-        root = find_root(start if start.is_dir() else start.parent)
+        try:
+            root = find_root(Path.cwd())
+        except AmetrikaError:
+            if not paths:
+                raise
+            root = find_root(paths[0] if paths[0].is_dir() else paths[0].parent)
     return Project.open(root)
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
 
-from ametrika_gitops.catalog import Catalog, EmailType
+from ametrika_gitops.catalog import EmailType
 from ametrika_gitops.diagnostics import Diagnostic, error
-from ametrika_gitops.loader import Document, JsonPath
+from ametrika_gitops.loader import JsonPath
 from ametrika_gitops.model import Account
-from ametrika_gitops.templating import Engine, Source, TemplateError
+from ametrika_gitops.rules.base import RuleContext
+from ametrika_gitops.rules.templates import override_source
+from ametrika_gitops.templating import Source, TemplateError
 
 FOOTER = "footer"
 _AMETRIKA = re.compile("ametrika", re.IGNORECASE)
@@ -43,23 +44,10 @@ class Footer:
     parts: Mapping[str, Part]  # html, text
 
 
-def override_source(doc: Document, root: Path, value: Any, path: JsonPath) -> Source:
-    """The Source of an override value: inline text in the account file, or a ``{file: …}``."""
-    if isinstance(value, dict):
-        rel = value["file"]
-        text = (root / rel).read_text(encoding="utf-8")
-        return Source(text, "override", Path(rel).as_posix())
-    pos = doc.at(path)
-    if path in doc.block_scalars:  # `|` or `>`: the text starts on the next line
-        return Source(value, "override", doc.path, pos.line + 1, doc.key_at(path).column + 2)
-    return Source(value, "override", doc.path, pos.line, pos.column)
-
-
 class _Renderer:
-    def __init__(self, account: Account, doc: Document, root: Path, catalog: Catalog,
-                 engine: Engine) -> None:
-        self.account, self.doc, self.root = account, doc, root
-        self.catalog, self.engine = catalog, engine
+    def __init__(self, account: Account, ctx: RuleContext) -> None:
+        self.account, self.ctx, self.doc = account, ctx, ctx.doc
+        self.catalog, self.engine = ctx.catalog, ctx.engine
         self.diags: list[Diagnostic] = []
         self.bound = account.bound()
 
@@ -67,15 +55,12 @@ class _Renderer:
         value = self.account.overrides.get(type_id, {}).get(locale, {}).get(part)
         if value is None:
             return self.engine.original(locale, type_id, kind)
-        return override_source(self.doc, self.root, value, ("templates", type_id, locale, part))
+        src = override_source(self.ctx, value, ("templates", type_id, locale, part))
+        assert src is not None  # the rules checked the value
+        return src
 
-    def render(self, src: Source, kind: str, allowed: frozenset[str],
-               context: Mapping[str, Any]) -> str | None:
-        if src.origin == "override":
-            problems = self.engine.check(src, kind, allowed)
-            if problems:
-                self.diags.extend(problems)
-                return None
+    def render(self, src: Source, kind: str, context: Mapping[str, Any]) -> str | None:
+        """Render (the rules have already checked overrides statically)."""
         try:
             return self.engine.render(src, kind, context)
         except TemplateError as exc:
@@ -83,12 +68,11 @@ class _Renderer:
             return None
 
     def footer(self, locale: str) -> Footer | None:
-        allowed = frozenset(v.name for v in self.catalog.footer_variables)
         context = self.catalog.context(self.catalog.footer_variables, locale, self.bound)
         parts = {}
         for part in ("html", "text"):
             src = self.source(FOOTER, locale, part, f"footer_{part}")
-            out = self.render(src, f"footer_{part}", allowed, context)
+            out = self.render(src, f"footer_{part}", context)
             if out is None:
                 return None
             parts[part] = Part(src, out.strip())
@@ -97,7 +81,7 @@ class _Renderer:
     def email(self, etype: EmailType, locale: str, footer: Footer | None) -> Email | None:
         context = self.catalog.context(etype.variables, locale, self.bound)
         srcs = {p: self.source(etype.id, locale, p, p) for p in ("subject", "html", "text")}
-        subject = self.render(srcs["subject"], "subject", etype.names, context)
+        subject = self.render(srcs["subject"], "subject", context)
         if subject is not None and ("\r" in subject or "\n" in subject):
             line, col = srcs["subject"].position(1)
             self.diags.append(error(srcs["subject"].file, line, col, "header-injection",
@@ -106,9 +90,9 @@ class _Renderer:
                                     "line breaks from it and from what it includes"))
             subject = None
         footer_html = Markup(footer.parts["html"].output) if etype.footer and footer else ""
-        html = self.render(srcs["html"], "html", etype.names, {
+        html = self.render(srcs["html"], "html", {
             **context, "lang": locale, "subject": subject or "", "footer": footer_html})
-        text = self.render(srcs["text"], "text", etype.names, context)
+        text = self.render(srcs["text"], "text", context)
         if subject is None or html is None or text is None:
             return None
         text = text.rstrip() + "\n"
@@ -144,10 +128,11 @@ class _Renderer:
                                 "mode: ametrika"))
 
 
-def build_emails(account: Account, doc: Document, root: Path, catalog: Catalog,
-                 engine: Engine) -> tuple[tuple[Email, ...], tuple[Footer, ...],
-                                          list[Diagnostic]]:
-    r = _Renderer(account, doc, root, catalog, engine)
+def build_emails(account: Account, ctx: RuleContext) -> tuple[
+        tuple[Email, ...], tuple[Footer, ...], list[Diagnostic]]:
+    """Every (type, locale) e-mail of the account, rendered with the catalogue's samples."""
+    catalog = ctx.catalog
+    r = _Renderer(account, ctx)
     emails: list[Email] = []
     footers: list[Footer] = []
     for locale in account.locales:

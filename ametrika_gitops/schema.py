@@ -100,7 +100,10 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         got = err.instance if isinstance(err.instance, (str, int, float, bool)) else None
         hint = _suggest(got, [str(o) for o in options]) if isinstance(got, str) else ""
         got_text = f"; got {json.dumps(got)}" if got is not None and len(str(got)) < 60 else ""
-        yield path, False, "not-allowed", f"{where} must be one of: {shown}{got_text}", hint
+        if isinstance(got, bool):
+            hint = "YAML reads yes/no/on/off/true/false as booleans: put the value in quotes"
+        what = f"must be {shown}" if len(options) == 1 else f"must be one of: {shown}"
+        yield path, False, "not-allowed", f"{where} {what}{got_text}", hint
         return
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
@@ -136,16 +139,19 @@ def _property_name_errors(doc: Document, err: ValidationError) -> Iterator[Diagn
 
 
 def validate_schema(doc: Document, validator: jsonschema.Draft202012Validator) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
+    found: list[tuple[JsonPath, Diagnostic]] = []
     for top in validator.iter_errors(doc.data):
         for err in _leaves(top):
             if err.validator == "propertyNames":
-                out.extend(_property_name_errors(doc, err))
+                found += [((), d) for d in _property_name_errors(doc, err)]
                 continue
             for path, at_key, code, message, hint in _message(err, doc):
                 pos = doc.key_at(path) if at_key else doc.at(path)
-                out.append(error(doc.path, pos.line, pos.column, code, message, hint))
-    return out
+                found.append((path, error(doc.path, pos.line, pos.column, code, message, hint)))
+    # Inside a block the mode forbids, its other findings are noise: it is to be removed.
+    forbidden = [p for p, d in found if d.code == "mode-mismatch"]
+    return [d for p, d in found
+            if d.code == "mode-mismatch" or not any(p[:len(f)] == f for f in forbidden)]
 
 
 def schema_properties(validator: jsonschema.Draft202012Validator) -> Any:

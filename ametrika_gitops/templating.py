@@ -128,7 +128,10 @@ class Engine:
                 out.append(self._diag(src, node.lineno, "template-unsafe",
                                       f"access to '{attr}' is not allowed in a template",
                                       "templates may use only the variables of their e-mail type"))
-        unknown = find_undeclared_variables(ast) - allowed - set(env.globals)
+        try:
+            unknown = find_undeclared_variables(ast) - allowed - set(env.globals)
+        except jinja2.TemplateSyntaxError:  # the code generator's own checks: reported above
+            return out
         if unknown:
             first_line: dict[str, int] = {}
             for node in ast.find_all(nodes.Name):

@@ -38,7 +38,7 @@ def check_file(project: Project, file: Path) -> Checked:
     doc, diags = load_file(file, shown)
     if doc is None:
         return Checked(shown, None, None, (), (), tuple(diags))
-    ctx = RuleContext(doc, project.root, project.catalog, file.stem)
+    ctx = RuleContext(doc, project.root, project.catalog, project.engine, file.stem)
     found: list[Diagnostic] = []
     for rule in RULES.values():
         found.extend(rule(ctx))
@@ -46,8 +46,7 @@ def check_file(project: Project, file: Path) -> Checked:
     if any(d.is_error for d in diags):
         return Checked(shown, doc, None, (), (), tuple(diags))
     account = build_account(doc.data, shown)
-    emails, footers, template_diags = build_emails(
-        account, doc, project.root, project.catalog, project.engine)
+    emails, footers, template_diags = build_emails(account, ctx)
     diags += template_diags
     if any(d.is_error for d in diags):
         return Checked(shown, doc, None, (), (), tuple(diags))

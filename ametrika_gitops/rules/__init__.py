@@ -24,6 +24,7 @@ RULES: dict[str, Rule] = {
     "template-unknown-type": templates.known_types,
     "template-locale": templates.override_locales,
     "template-file": templates.template_files,
+    "template-syntax": templates.template_syntax,
 }
 
 __all__ = ["RULES", "Rule", "RuleContext"]

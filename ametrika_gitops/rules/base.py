@@ -10,6 +10,7 @@ from typing import Any
 from ametrika_gitops.catalog import Catalog
 from ametrika_gitops.diagnostics import Diagnostic, error, warning
 from ametrika_gitops.loader import Document, JsonPath
+from ametrika_gitops.templating import Engine
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class RuleContext:
     doc: Document
     root: Path
     catalog: Catalog
+    engine: Engine
     stem: str
 
     def get(self, *path: str | int) -> Any:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ametrika_gitops.diagnostics import Diagnostic
 from ametrika_gitops.loader import MAX_BYTES, JsonPath
 from ametrika_gitops.rules.base import RuleContext
+from ametrika_gitops.templating import Source
 
 FOOTER = "footer"
 
@@ -49,8 +50,8 @@ def override_locales(ctx: RuleContext) -> Iterator[Diagnostic]:
     Fails:  ``locales: [fr]`` with ``templates: {insights: {en: …}}``
     """
     locales = ctx.get("account", "locales")
-    if not isinstance(locales, list):
-        return
+    if not isinstance(locales, list) or not all(isinstance(loc, str) for loc in locales):
+        return  # the schema reports a malformed list
     templates = ctx.get("templates")
     if not isinstance(templates, dict):
         return
@@ -105,3 +106,49 @@ def template_files(ctx: RuleContext) -> Iterator[Diagnostic]:
                 if problem:
                     path: JsonPath = ("templates", type_id, locale, part, "file")
                     yield ctx.error(path, "template-file", *problem)
+
+
+_KINDS = {"subject": "subject", "html": "html", "text": "text"}
+_FOOTER_KINDS = {"html": "footer_html", "text": "footer_text"}
+
+
+def override_source(ctx: RuleContext, value: object, path: JsonPath) -> Source | None:
+    """The Source of an override value (inline text or a usable {file: …}), else None."""
+    doc = ctx.doc
+    if isinstance(value, dict):
+        rel = value.get("file")
+        if not isinstance(rel, str) or file_problem(ctx.root, rel):
+            return None
+        text = (ctx.root / rel).read_text(encoding="utf-8")
+        return Source(text, "override", Path(rel).as_posix())
+    if not isinstance(value, str):
+        return None
+    pos = doc.at(path)
+    if path in doc.block_scalars:  # `|` or `>`: the text starts on the next line
+        return Source(value, "override", doc.path, pos.line + 1, doc.key_at(path).column + 2)
+    return Source(value, "override", doc.path, pos.line, pos.column)
+
+
+def template_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """An override compiles in the sandbox and uses only what its e-mail type receives:
+    no syntax error, no unknown filter or test, no unknown variable, no ``_private`` access.
+
+    Passes: ``subject: "Your insights for {{ period.label }}"``
+    Fails:  ``subject: "{{ nope }}"`` (unknown variable), ``"{{ x | shout }}"`` (unknown
+    filter), ``"{% if %}"`` (syntax), ``"{{ ''.__class__ }}"`` (Python internals)
+    """
+    footer_names = frozenset(v.name for v in ctx.catalog.footer_variables)
+    for type_id, locale, parts in _overrides(ctx):
+        etype = ctx.catalog.types.get(type_id)
+        if type_id == FOOTER:
+            kinds, allowed = _FOOTER_KINDS, footer_names
+        elif etype is not None:
+            kinds, allowed = _KINDS, etype.names
+        else:
+            continue
+        for part, value in parts.items():
+            if part not in kinds:
+                continue
+            src = override_source(ctx, value, ("templates", type_id, locale, part))
+            if src is not None:
+                yield from ctx.engine.check(src, kinds[part], allowed)
