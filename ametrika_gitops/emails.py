@@ -50,6 +50,7 @@ class _Renderer:
         self.catalog, self.engine = ctx.catalog, ctx.engine
         self.diags: list[Diagnostic] = []
         self.bound = account.bound()
+        self._white_label_seen: set[tuple[str, int, int]] = set()
 
     def source(self, type_id: str, locale: str, part: str, kind: str) -> Source:
         value = self.account.overrides.get(type_id, {}).get(locale, {}).get(part)
@@ -104,28 +105,30 @@ class _Renderer:
 
     def white_label(self, email: Email, footer: Footer | None) -> None:
         """H6: nothing rendered in analytics-report mode may name Ametrika."""
+        if not any(_AMETRIKA.search(p.output) for p in email.parts.values()):
+            return
         sources = [p.source for p in email.parts.values()]
         if footer and self.catalog.types[email.type_id].footer:
             sources += [p.source for p in footer.parts.values()]
-        if not any(_AMETRIKA.search(p.output) for p in email.parts.values()):
-            return
+        where = f"{email.type_id} ({email.locale})"
         for src in sources:
             for n, line_text in enumerate(src.text.split("\n"), start=1):
                 if _AMETRIKA.search(line_text):
-                    line, col = src.position(n)
-                    self.diags.append(error(
-                        src.file, line, col, "white-label",
-                        f"{email.type_id} ({email.locale}) names Ametrika in the white-label "
-                        "analytics-report mode", "remove the mention, or use mode: ametrika"))
+                    self._white_label_at(src.file, *src.position(n), where)
                     return
         path: JsonPath = ("account", "name") if _AMETRIKA.search(self.account.name) else (
             "sender", "mode")
         pos = self.doc.at(path)
-        self.diags.append(error(self.doc.path, pos.line, pos.column, "white-label",
-                                f"{email.type_id} ({email.locale}) names Ametrika in the "
-                                "white-label analytics-report mode",
-                                "remove the mention from the account's texts, or use "
-                                "mode: ametrika"))
+        self._white_label_at(self.doc.path, pos.line, pos.column, where)
+
+    def _white_label_at(self, file: str, line: int, column: int, where: str) -> None:
+        if (file, line, column) in self._white_label_seen:
+            return  # one finding per place, not one per e-mail that includes it
+        self._white_label_seen.add((file, line, column))
+        self.diags.append(error(file, line, column, "white-label",
+                                f"Ametrika is named in the white-label analytics-report mode "
+                                f"(first in the rendered {where})",
+                                "remove the mention, or use mode: ametrika"))
 
 
 def build_emails(account: Account, ctx: RuleContext) -> tuple[

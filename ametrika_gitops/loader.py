@@ -64,7 +64,9 @@ class _TooLarge(Exception):
 
 
 class _Recursive(Exception):
-    pass
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
 
 
 class _Builder:
@@ -87,7 +89,7 @@ class _Builder:
         self.values.setdefault(path, self.pos(node))
         if isinstance(node, yaml.CollectionNode):
             if id(node) in self.active:
-                raise _Recursive
+                raise _Recursive(self.pos(node))
             self.active.add(id(node))
             try:
                 if isinstance(node, yaml.MappingNode):
@@ -192,8 +194,9 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
                             f"the document expands to more than {MAX_NODES:,} values "
                             "(anchors and aliases that multiply, a 'billion laughs')",
                             "write the values out; do not nest aliases")]
-    except _Recursive:
-        return None, [error(path, 1, 1, "yaml-recursive-alias",
+    except _Recursive as exc:
+        p = exc.position
+        return None, [error(path, p.line, p.column, "yaml-recursive-alias",
                             "an alias refers to the collection that contains it",
                             "write the values out; do not nest an alias inside its own anchor")]
     except RecursionError:

@@ -53,6 +53,10 @@ def _leaves(err: ValidationError) -> Iterator[ValidationError]:
         yield err
 
 
+def _a(word: str) -> str:
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
 def _suggest(word: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
@@ -91,8 +95,8 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         got = yaml_type_name(err.instance)
         hint = ""
         if "string" in expected and got in ("boolean", "integer", "number", "date", "null"):
-            hint = "YAML read this as a " + got + "; put the value in quotes"
-        yield path, False, "wrong-type", f"{where} must be a {names}, not a {got}", hint
+            hint = f"YAML read this as {_a(got)}; put the value in quotes"
+        yield path, False, "wrong-type", f"{where} must be {_a(names)}, not {_a(got)}", hint
         return
     if kind in ("enum", "const"):
         options = err.validator_value if kind == "enum" else [err.validator_value]

@@ -1,0 +1,68 @@
+"""Data-driven cases: each invalid file has its expected findings beside it, exactly.
+
+Regenerate the .expected files with UPDATE_GOLDEN=1 after a deliberate change, and read the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from ametrika_gitops.diagnostics import render
+from ametrika_gitops.project import Project
+from ametrika_gitops.rules import RULES
+from ametrika_gitops.validate import check_files
+
+from .conftest import ROOT
+
+CASES = ROOT / "tests" / "cases"
+INVALID = sorted((CASES / "invalid").glob("*.yaml"))
+VALID = sorted((CASES / "valid").glob("*.yaml"))
+
+
+def findings(project: Project, file: Path) -> str:
+    return render(check_files(project, [file])[0].diagnostics, "text")
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)  # paths in the expected files are relative to the repository
+
+
+@pytest.mark.parametrize("case", INVALID, ids=lambda p: p.stem)
+def test_invalid_case(project: Project, case: Path) -> None:
+    expected_file = case.with_suffix(".expected")
+    got = findings(project, case)
+    if os.environ.get("UPDATE_GOLDEN"):
+        expected_file.write_text(got, encoding="utf-8")
+    assert got == expected_file.read_text(encoding="utf-8")
+    assert "error[" in got or "warning[" in got
+
+
+@pytest.mark.parametrize("case", VALID, ids=lambda p: p.stem)
+def test_valid_case(project: Project, case: Path) -> None:
+    assert findings(project, case) == ""
+
+
+def test_every_rule_has_a_failing_case() -> None:
+    expected = "".join(p.with_suffix(".expected").read_text(encoding="utf-8") for p in INVALID)
+    missing = [code for code in RULES if f"[{code}]" not in expected]
+    assert missing == []
+
+
+def test_every_rule_documents_a_passing_and_a_failing_example() -> None:
+    for code, rule in RULES.items():
+        doc = rule.__doc__ or ""
+        assert "Passes:" in doc and "Fails" in doc, code
+
+
+def test_inline_secret_is_never_echoed(project: Project) -> None:
+    for name, secret in (("inline-secret", "Sup3r-Secret-Value"), ("inline-secret-number",
+                                                                   "123456789")):
+        file = CASES / "invalid" / f"{name}.yaml"
+        for fmt in ("text", "json", "github"):
+            out = render(check_files(project, [file])[0].diagnostics, fmt)
+            assert "inline-secret" in out
+            assert secret not in out
