@@ -43,10 +43,16 @@ def normalize_name(name: str) -> str:
 
 def txt_chunks(content: str) -> list[str]:
     """Split TXT content into strings of at most 255 bytes (RFC 1035 §3.3.14)."""
-    raw = content.encode("utf-8")
-    if not raw:
-        return [""]
-    return [raw[i:i + TXT_CHUNK].decode("utf-8", "replace") for i in range(0, len(raw), TXT_CHUNK)]
+    chunks, current, size = [], [], 0
+    for ch in content:  # never split a multi-byte character between two strings
+        n = len(ch.encode("utf-8"))
+        if size + n > TXT_CHUNK:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(ch)
+        size += n
+    chunks.append("".join(current))
+    return chunks
 
 
 @lru_cache(maxsize=1)

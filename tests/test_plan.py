@@ -1,0 +1,86 @@
+"""The offline plan (H8): golden files for every format, and the formats' own guarantees."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import dns.rdatatype
+import dns.zone
+import jsonschema
+import pytest
+
+from ametrika_gitops.plan.offline import offline_plan
+from ametrika_gitops.plan.render import RENDERERS
+from ametrika_gitops.project import Project, account_files
+from ametrika_gitops.validate import check_files
+
+from .conftest import ROOT
+
+GOLDEN = ROOT / "tests" / "golden"
+SUFFIX = {"text": "txt", "markdown": "md", "json": "json", "zone": "zone"}
+
+
+def bundled_plan(project: Project):  # type: ignore[no-untyped-def]
+    results = check_files(project, account_files((), project.root))
+    return offline_plan(r.account for r in results if r.account is not None)
+
+
+@pytest.mark.parametrize("fmt", sorted(RENDERERS))
+def test_plan_format_matches_its_golden_file(project: Project, fmt: str) -> None:
+    out = RENDERERS[fmt](bundled_plan(project))
+    golden = GOLDEN / f"plan.{SUFFIX[fmt]}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(out, encoding="utf-8")
+    assert out == golden.read_text(encoding="utf-8")
+
+
+def test_json_plan_follows_its_schema(project: Project) -> None:
+    schema = json.loads((ROOT / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    data = json.loads(RENDERERS["json"](bundled_plan(project)))
+    jsonschema.validate(data, schema)
+    assert data["summary"] == {"create": 10, "update": 0, "delete": 0}
+
+
+def test_zone_output_is_valid_bind_and_splits_long_txt(project: Project, repo: Path) -> None:
+    rua = ",".join(f"mailto:dmarc-report-{i:02d}@reports.example.com" for i in range(8))
+    (repo / "accounts" / "long.yaml").write_text(f"""\
+version: 1
+account: {{id: long, name: Long, admins: ["@a"], locales: [en]}}
+sender:
+  mode: hosted
+  from_name: Long
+  hosted:
+    domain: mail.example.com
+    from_address: a@mail.example.com
+    verification: "tok-1234567890"
+    dmarc: {{policy: reject, rua: "{rua}"}}
+""", encoding="utf-8")
+    local = Project.open(repo)
+    results = check_files(local, account_files((), local.root))
+    assert [d for r in results for d in r.diagnostics] == []
+    text = RENDERERS["zone"](offline_plan(r.account for r in results if r.account))
+    zone = dns.zone.from_text(text, origin="example.com.", relativize=False, check_origin=False)
+    dmarc = zone.find_rdataset("_dmarc.mail.example.com.", dns.rdatatype.TXT)[0]
+    assert len(dmarc.strings) == 2 and all(len(s) <= 255 for s in dmarc.strings)
+    assert b"".join(dmarc.strings).decode() == f"v=DMARC1; p=reject; rua={rua}"
+    cname = zone.find_rdataset("amk1._domainkey.mail.example.com.", dns.rdatatype.CNAME)[0]
+    assert cname.target.to_text() == "amk1.long.dkim.ametrika.com."
+
+
+def test_no_hosted_account_means_an_empty_plan(project: Project) -> None:
+    results = check_files(project, [ROOT / "accounts" / "globex.yaml"])
+    plan = offline_plan(r.account for r in results if r.account)
+    assert not plan.has_changes
+    assert "no DNS record is needed" in RENDERERS["text"](plan)
+
+
+def test_zones_group_accounts_and_are_sorted(project: Project) -> None:
+    plan = bundled_plan(project)
+    assert [z.zone for z in plan.zones] == ["acme.fr", "xn--caf-du-port-dbb.fr"]
+    assert [z.provider for z in plan.zones] == ["cloudflare", "manual"]
+    for z in plan.zones:
+        keys = [c.key for c in z.changes]
+        assert keys == sorted(keys)

@@ -1,0 +1,108 @@
+"""The catalogue, the originals and the sandbox (H10–H13)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ametrika_gitops.project import Project
+from ametrika_gitops.templating import Source, TemplateError
+
+TYPES = {"user-invitation", "email-verification", "password-reset", "scheduled-report",
+         "insights", "alert", "share-notification", "test-message"}
+WITH_FOOTER = {"scheduled-report", "insights", "alert", "share-notification"}
+
+
+def test_catalogue_lists_every_type_with_footer_flags(project: Project) -> None:
+    assert set(project.catalog.types) == TYPES
+    assert {t for t, e in project.catalog.types.items() if e.footer} == WITH_FOOTER
+    for etype in project.catalog.types.values():
+        assert set(etype.locales) == {"en", "fr"}
+        assert etype.variables, etype.id
+        for v in etype.variables:
+            assert v.description and (v.bind or v.sample is not None or v.samples)
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+@pytest.mark.parametrize("type_id", sorted(TYPES))
+def test_originals_pass_the_override_checks_and_render(project: Project, type_id: str,
+                                                       locale: str) -> None:
+    etype = project.catalog.types[type_id]
+    engine = project.engine
+    bound = {"account.id": "demo", "account.name": "Demo", "sender.mode": "ametrika"}
+    context = project.catalog.context(etype.variables, locale, bound)
+    for kind in ("subject", "html", "text"):
+        src = engine.original(locale, type_id, kind)
+        assert engine.check(src, kind, etype.names) == []
+        # every variable the type receives is used by at least one part of the original
+        out = engine.render(src, kind, {**context, "lang": locale, "subject": "S",
+                                        "footer": ""})
+        assert out.strip()
+        assert "lorem" not in out.lower()
+        if kind == "subject":
+            assert "\n" not in out
+    used = set()
+    for kind in ("subject", "html", "text"):
+        used |= set(re.findall(r"\b([a-z_]+)\b", engine.original(locale, type_id, kind).text))
+    assert etype.names <= used
+
+
+def test_html_is_autoescaped_and_text_is_not(project: Project) -> None:
+    engine = project.engine
+    html = Source("<p>{{ name }}</p>", "override", "x")
+    text = Source("{{ name }}", "override", "x")
+    ctx = {"name": "<b>&</b>", "lang": "en", "subject": "s", "footer": ""}
+    assert "<p>&lt;b&gt;&amp;&lt;/b&gt;</p>" in engine.render(html, "html", ctx)
+    assert engine.render(text, "text", ctx) == "<b>&</b>"
+
+
+def test_html_body_is_placed_in_the_shared_responsive_layout(project: Project) -> None:
+    out = project.engine.render(Source("<p>body</p>", "override", "x"), "html",
+                                {"lang": "fr", "subject": "Sujet", "footer": ""})
+    assert out.startswith("<!DOCTYPE html>") and '<html lang="fr">' in out
+    assert "<title>Sujet</title>" in out and "@media (max-width" in out
+    assert "<p>body</p>" in out
+
+
+@pytest.mark.parametrize("text, names", [
+    ("{{ ''.__class__.__mro__ }}", ["__class__", "__mro__"]),
+    ("{{ x.__globals__ }}", ["__globals__"]),
+    ("{{ x['_secret'] }}", ["_secret"]),
+])
+def test_python_internals_are_refused_statically(project: Project, text: str,
+                                                 names: list[str]) -> None:
+    problems = project.engine.check(Source(text, "override", "f.j2"), "text", frozenset({"x"}))
+    assert {d.code for d in problems} == {"template-unsafe"}
+    assert sorted(n for d in problems for n in names if f"'{n}'" in d.message) == sorted(names)
+
+
+def test_sandbox_refuses_at_render_time_too(project: Project) -> None:
+    # not caught statically (no underscore in the source): the sandbox stops it while rendering
+    src = Source("line one\n{{ x.mro() }}", "override", "f.j2", line=10)
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(src, "text", {"x": int})
+    d = caught.value.diagnostic
+    assert (d.path, d.line, d.code) == ("f.j2", 11, "template-unsafe")
+
+
+def test_runtime_error_points_at_the_override_line(project: Project) -> None:
+    src = Source("a\nb\n{{ period.nope }}\n", "override", "overrides/x.j2")
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(src, "html", {"period": {"label": "x"}, "lang": "en",
+                                            "subject": "", "footer": ""})
+    assert (caught.value.diagnostic.line, caught.value.diagnostic.code) == (3, "template-undefined")
+
+
+def test_unknown_test_and_filter_inside_a_condition_are_found(project: Project) -> None:
+    src = Source("{% if x %}{{ x | nope }}{% endif %}\n{% if x is weird %}y{% endif %}",
+                 "override", "f.j2")
+    problems = project.engine.check(src, "text", frozenset({"x"}))
+    assert [(d.code, d.line) for d in problems] == [("template-filter", 1),
+                                                     ("template-filter", 2)]
+    assert "unknown test 'weird'" in problems[1].message
+
+
+def test_globals_such_as_range_are_not_unknown_variables(project: Project) -> None:
+    src = Source("{% for i in range(3) %}{{ i }}{% endfor %}", "override", "f.j2")
+    assert project.engine.check(src, "text", frozenset()) == []
