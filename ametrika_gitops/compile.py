@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ametrika_gitops.bundle import build_bundle, build_manifest
-from ametrika_gitops.canonical import canonical
+from ametrika_gitops.canonical import canonical, compact
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.validate import Checked
 
@@ -39,7 +39,7 @@ def write_bundles(results: list[Checked], out: Path) -> Iterator[str]:
     stale = _previous(out)
     for b in bundles:
         name = f"{b['account']['id']}.json"
-        _write(out / name, canonical(b))
+        _write(out / name, compact(b))
         stale.discard(name)
     _write(out / MANIFEST, canonical(build_manifest(bundles)))
     for name in sorted(stale):

@@ -18,6 +18,8 @@ from ametrika_gitops.rules.templates import override_source
 from ametrika_gitops.templating import Source, TemplateError
 
 FOOTER = "footer"
+FOOTER_MARK = "<!--ametrika-gitops:footer-->"
+MEMO_SIZE = 4096
 _AMETRIKA = re.compile("ametrika", re.IGNORECASE)
 
 
@@ -60,13 +62,24 @@ class _Renderer:
         assert src is not None  # the rules checked the value
         return src
 
-    def render(self, src: Source, kind: str, context: Mapping[str, Any]) -> str | None:
-        """Render (the rules have already checked overrides statically)."""
+    def render(self, src: Source, kind: str, context: Mapping[str, Any],
+               memo: tuple[str, ...] | None = None) -> str | None:
+        """Render (the rules have already checked overrides statically).
+
+        ``memo`` names everything the output depends on besides the source, when that is
+        all: then the output is shared between accounts.
+        """
+        key = (kind, src.file, src.text, *memo) if memo is not None else None
+        if key is not None and key in self.engine.memo:
+            return self.engine.memo[key]
         try:
-            return self.engine.render(src, kind, context)
+            out = self.engine.render(src, kind, context)
         except TemplateError as exc:
             self.diags.append(exc.diagnostic)
             return None
+        if key is not None and len(self.engine.memo) < MEMO_SIZE:
+            self.engine.memo[key] = out
+        return out
 
     def footer(self, locale: str) -> Footer | None:
         context = self.catalog.context(self.catalog.footer_variables, locale, self.bound)
@@ -82,7 +95,9 @@ class _Renderer:
     def email(self, etype: EmailType, locale: str, footer: Footer | None) -> Email | None:
         context = self.catalog.context(etype.variables, locale, self.bound)
         srcs = {p: self.source(etype.id, locale, p, p) for p in ("subject", "html", "text")}
-        subject = self.render(srcs["subject"], "subject", context)
+        # Samples depend on (type, locale) only; bound values on the account.
+        memo = (etype.id, locale, *(str(self.bound[v.bind]) for v in etype.variables if v.bind))
+        subject = self.render(srcs["subject"], "subject", context, memo)
         if subject is not None and ("\r" in subject or "\n" in subject):
             line, col = srcs["subject"].position(1)
             self.diags.append(error(srcs["subject"].file, line, col, "header-injection",
@@ -90,12 +105,15 @@ class _Renderer:
                                     "than one line", "a subject is one header line: remove "
                                     "line breaks from it and from what it includes"))
             subject = None
-        footer_html = Markup(footer.parts["html"].output) if etype.footer and footer else ""
+        # The footer goes in after rendering, so that the rest can be shared between accounts.
         html = self.render(srcs["html"], "html", {
-            **context, "lang": locale, "subject": subject or "", "footer": footer_html})
-        text = self.render(srcs["text"], "text", context)
+            **context, "lang": locale, "subject": subject or "",
+            "footer": Markup(FOOTER_MARK) if etype.footer else ""}, (*memo, subject or ""))
+        text = self.render(srcs["text"], "text", context, memo)
         if subject is None or html is None or text is None:
             return None
+        if etype.footer:
+            html = html.replace(FOOTER_MARK, footer.parts["html"].output if footer else "")
         text = text.rstrip() + "\n"
         if etype.footer and footer:
             text += "\n-- \n" + footer.parts["text"].output + "\n"

@@ -84,6 +84,8 @@ class Engine:
         self.text_env = SandboxedEnvironment(autoescape=False, **common)
         self._compiled: dict[tuple[str, str], jinja2.Template] = {}
         self._originals: dict[str, Source] = {}
+        self.memo: dict[tuple[str, ...], str] = {}  # rendered outputs shared between accounts
+        self._checked: dict[tuple[str, str, frozenset[str]], tuple[tuple[int, str, str, str], ...]] = {}
 
     def original(self, locale: str, type_id: str, kind: str) -> Source:
         file = _original_file(locale, type_id, kind)
@@ -104,30 +106,38 @@ class Engine:
 
     def check(self, src: Source, kind: str, allowed: frozenset[str]) -> list[Diagnostic]:
         """Static checks: syntax, unknown filters and tests, unknown variables, internals."""
+        key = (kind, src.text, allowed)
+        found = self._checked.get(key)
+        if found is None:  # the same override text is often shared: check it once
+            found = self._checked[key] = tuple(self._problems(src.text, kind, allowed))
+        return [self._diag(src, line, code, message, hint)
+                for line, code, message, hint in found]
+
+    def _problems(self, text: str, kind: str,
+                  allowed: frozenset[str]) -> list[tuple[int, str, str, str]]:
+        """(template line, code, message, hint) of each problem of ``text``."""
         env = self._env(kind)
         try:
-            ast = env.parse(src.text)
+            ast = env.parse(text)
         except jinja2.TemplateSyntaxError as exc:
-            return [self._diag(src, exc.lineno or 1, "template-syntax",
-                               f"template syntax error: {exc.message}",
-                               "see the Jinja2 template syntax; {{ variable }}, {% if %}…{% endif %}")]
-        out: list[Diagnostic] = []
+            return [(exc.lineno or 1, "template-syntax", f"template syntax error: {exc.message}",
+                     "see the Jinja2 template syntax; {{ variable }}, {% if %}…{% endif %}")]
+        out: list[tuple[int, str, str, str]] = []
         for node in ast.find_all((nodes.Filter, nodes.Test)):
             table = env.filters if isinstance(node, nodes.Filter) else env.tests
             what = "filter" if isinstance(node, nodes.Filter) else "test"
             if node.name not in table:
-                out.append(self._diag(src, node.lineno, "template-filter",
-                                      f"unknown {what} '{node.name}'",
-                                      f"use a built-in Jinja2 {what}, such as "
-                                      + ("upper, lower, format, default" if what == "filter"
-                                         else "defined, none, number")))
+                out.append((node.lineno, "template-filter", f"unknown {what} '{node.name}'",
+                            f"use a built-in Jinja2 {what}, such as "
+                            + ("upper, lower, format, default" if what == "filter"
+                               else "defined, none, number")))
         for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
             attr = node.attr if isinstance(node, nodes.Getattr) else (
                 node.arg.value if isinstance(node.arg, nodes.Const) else None)
             if isinstance(attr, str) and attr.startswith("_"):
-                out.append(self._diag(src, node.lineno, "template-unsafe",
-                                      f"access to '{attr}' is not allowed in a template",
-                                      "templates may use only the variables of their e-mail type"))
+                out.append((node.lineno, "template-unsafe",
+                            f"access to '{attr}' is not allowed in a template",
+                            "templates may use only the variables of their e-mail type"))
         try:
             unknown = find_undeclared_variables(ast) - allowed - set(env.globals)
         except jinja2.TemplateSyntaxError:  # the code generator's own checks: reported above
@@ -139,9 +149,8 @@ class Engine:
                     first_line.setdefault(node.name, node.lineno)
             choices = ", ".join(sorted(allowed)) or "none"
             for name in sorted(unknown):
-                out.append(self._diag(src, first_line.get(name, 1), "template-undefined",
-                                      f"unknown variable '{name}'",
-                                      f"this e-mail type receives: {choices}"))
+                out.append((first_line.get(name, 1), "template-undefined",
+                            f"unknown variable '{name}'", f"this e-mail type receives: {choices}"))
         return out
 
     def compiled(self, src: Source, kind: str) -> jinja2.Template:
