@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from ametrika_gitops.canonical import digest
+from ametrika_gitops.canonical import digest, seal
 from ametrika_gitops.emails import Email, Footer, Part
 from ametrika_gitops.model import Account
 from ametrika_gitops.records import desired_records, zone_guess
@@ -59,7 +59,8 @@ def _footer(footer: Footer) -> dict[str, Any]:
             "parts": {name: _part(p) for name, p in sorted(footer.parts.items())}}
 
 
-def build_bundle(checked: Checked) -> dict[str, Any]:
+def build_bundle(checked: Checked) -> tuple[dict[str, Any], str]:
+    """The bundle of one valid account, and its compact JSON text."""
     account = checked.account
     assert account is not None
     templates: dict[str, dict[str, Any]] = {}
@@ -76,7 +77,7 @@ def build_bundle(checked: Checked) -> dict[str, Any]:
         "dns": {"records": [asdict(r) | {"comment": r.comment}
                             for r in desired_records(account)]},
     }
-    return body | {"hash": digest(body)}
+    return seal(body)
 
 
 def build_manifest(bundles: list[dict[str, Any]]) -> dict[str, Any]:

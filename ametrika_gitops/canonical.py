@@ -23,3 +23,16 @@ def compact(data: Any) -> str:
 
 def digest(data: Any) -> str:
     return "sha256:" + hashlib.sha256(compact(data).encode("utf-8")).hexdigest()
+
+
+def seal(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Add ``hash`` (the digest of the compact body) to ``body``; return it and its compact text.
+
+    Each top-level value is encoded once and reused for both the digest and the text.
+    """
+    parts = {json.dumps(k, ensure_ascii=False): json.dumps(
+        v, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for k, v in body.items()}
+    text = "{" + ",".join(f"{k}:{v}" for k, v in sorted(parts.items())) + "}\n"
+    sealed = body | {"hash": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()}
+    parts['"hash"'] = json.dumps(sealed["hash"])
+    return sealed, "{" + ",".join(f"{k}:{v}" for k, v in sorted(parts.items())) + "}\n"

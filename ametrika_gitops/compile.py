@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ametrika_gitops.bundle import build_bundle, build_manifest
-from ametrika_gitops.canonical import canonical, compact
+from ametrika_gitops.canonical import canonical
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.validate import Checked
 
@@ -31,15 +31,16 @@ def _previous(out: Path) -> set[str]:
 
 def write_bundles(results: list[Checked], out: Path) -> Iterator[str]:
     """Write every bundle, then the manifest; yield one summary line per account."""
-    bundles = [build_bundle(r) for r in results if r.account is not None]
+    built = [build_bundle(r) for r in results if r.account is not None]
+    bundles = [b for b, _ in built]
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AmetrikaError(f"cannot create {out}: {exc.strerror}") from exc
     stale = _previous(out)
-    for b in bundles:
+    for b, text in built:
         name = f"{b['account']['id']}.json"
-        _write(out / name, compact(b))
+        _write(out / name, text)
         stale.discard(name)
     _write(out / MANIFEST, canonical(build_manifest(bundles)))
     for name in sorted(stale):

@@ -144,13 +144,17 @@ def _utf8_position(raw: bytes, exc: UnicodeDecodeError) -> Position:
     return Position(line, col)
 
 
+def _too_large(path: str, size: int) -> list[Diagnostic]:
+    return [error(path, 1, 1, "file-too-large",
+                  f"file is {size:,} bytes; the limit is {MAX_BYTES:,} (1 MiB)",
+                  "an account file is a few kilobytes: move long templates to {file: …} "
+                  "overrides")]
+
+
 def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse ``raw`` (the content of ``path``). Never raises on bad input."""
     if len(raw) > MAX_BYTES:
-        return None, [error(path, 1, 1, "file-too-large",
-                            f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} (1 MiB)",
-                            "an account file is a few kilobytes: move long templates to "
-                            "{file: …} overrides")]
+        return None, _too_large(path, len(raw))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -214,8 +218,10 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
 
 def load_file(file: Path, display: str) -> tuple[Document | None, list[Diagnostic]]:
     try:
-        with file.open("rb") as fh:
-            raw = fh.read(MAX_BYTES + 1)
+        size = file.stat().st_size
+        if size > MAX_BYTES:  # do not read what will be refused
+            return None, _too_large(display, size)
+        raw = file.read_bytes()
     except OSError as exc:
         return None, [error(display, 1, 1, "unreadable", f"cannot read the file: {exc.strerror}")]
     return load_bytes(raw, display)

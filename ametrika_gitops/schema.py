@@ -46,7 +46,9 @@ def dotted(path: JsonPath) -> str:
 
 def _leaves(err: ValidationError) -> Iterator[ValidationError]:
     """Replace anyOf/oneOf errors by the most relevant branch error (check-jsonschema's way)."""
-    if err.validator in ("anyOf", "oneOf") and err.context:
+    if isinstance(err.schema, dict) and "x-message" in err.schema:
+        yield err  # the schema says what the alternatives mean better than any branch
+    elif err.validator in ("anyOf", "oneOf") and err.context:
         best = best_match(err.context)
         yield from _leaves(best)
     else:
@@ -68,6 +70,8 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
     where = dotted(path)
     schema = err.schema if isinstance(err.schema, dict) else {}
     custom, custom_hint = schema.get("x-message"), schema.get("x-hint", "")
+    if custom:
+        custom = custom.replace("{where}", where)
     kind = err.validator
     if kind == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(schema.get("properties", {}))

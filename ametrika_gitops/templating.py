@@ -7,8 +7,11 @@ in ``templates/``, a ``{file: …}`` override, or inline text in an account file
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +50,50 @@ class Source:
         return self.line + n - 1, self.column if n == 1 else max(1, self.column)
 
 
+RENDER_SECONDS = 2.0  # an override that renders longer than this has a runaway loop
+MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
+
+
+class _Timeout(Exception):
+    pass
+
+
+class _Sandbox(SandboxedEnvironment):
+    """The sandbox, plus bounds on ``*`` and ``**`` so that one expression cannot exhaust
+    memory (``{{ 'x' * 10**10 }}``)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+            raise jinja2.exceptions.SecurityError("exponent too large for a template")
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(n, int) and (
+                        n * max(len(seq), 1) > MAX_REPEAT):
+                    raise jinja2.exceptions.SecurityError("repetition too large for a template")
+        return super().call_binop(context, operator, left, right)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Interrupt a render that runs too long (POSIX, main thread; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class TemplateError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
@@ -79,9 +126,9 @@ class Engine:
         except OSError as exc:
             raise RepositoryError(f"cannot read templates/{LAYOUT}: {exc.strerror}") from exc
         common: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "auto_reload": False}
-        self.html_env = SandboxedEnvironment(
+        self.html_env = _Sandbox(
             loader=jinja2.DictLoader({LAYOUT: layout}), autoescape=True, **common)
-        self.text_env = SandboxedEnvironment(autoescape=False, **common)
+        self.text_env = _Sandbox(autoescape=False, **common)
         self._compiled: dict[tuple[str, str], jinja2.Template] = {}
         self._originals: dict[str, Source] = {}
         self.memo: dict[tuple[str, ...], str] = {}  # rendered outputs shared between accounts
@@ -166,7 +213,16 @@ class Engine:
     def render(self, src: Source, kind: str, context: Mapping[str, Any]) -> str:
         """Render, or raise TemplateError pointing at the source's line."""
         try:
-            return self.compiled(src, kind).render(context)
+            if src.origin == "original":
+                return self.compiled(src, kind).render(context)
+            with _time_limit(RENDER_SECONDS):
+                return self.compiled(src, kind).render(context)
+        except _Timeout:
+            line = _template_line(sys.exc_info()[2])
+            raise TemplateError(self._diag(src, line, "template-render",
+                                           f"the template takes more than {RENDER_SECONDS:g} s "
+                                           "to render with the sample data",
+                                           "look for a loop that runs far too often")) from None
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(self._diag(src, exc.lineno or 1, "template-syntax",
                                            f"template syntax error: {exc.message}")) from None
@@ -174,8 +230,8 @@ class Engine:
             line = _template_line(sys.exc_info()[2])
             raise TemplateError(self._diag(src, line, "template-unsafe",
                                            f"unsafe template operation: {exc}",
-                                           "templates may use only the variables of their "
-                                           "e-mail type")) from None
+                                           "the template sandbox refuses this; a template only "
+                                           "lays out the variables of its e-mail type")) from None
         except jinja2.UndefinedError as exc:
             line = _template_line(sys.exc_info()[2])
             raise TemplateError(self._diag(src, line, "template-undefined",

@@ -66,3 +66,23 @@ def test_inline_secret_is_never_echoed(project: Project) -> None:
             out = render(check_files(project, [file])[0].diagnostics, fmt)
             assert "inline-secret" in out
             assert secret not in out
+
+
+LOADER_CODES = ("empty-file", "not-a-mapping", "invalid-utf8", "yaml-syntax", "duplicate-key",
+                "yaml-multiple-documents", "yaml-merge-key", "yaml-complex-key",
+                "yaml-recursive-alias", "yaml-too-deep", "yaml-too-many-nodes")
+
+
+def test_every_loader_error_has_a_case() -> None:
+    expected = "".join(p.with_suffix(".expected").read_text(encoding="utf-8") for p in INVALID)
+    assert [code for code in LOADER_CODES if f"[{code}]" not in expected] == []
+
+
+def test_file_over_one_mebibyte(project: Project, tmp_path: Path) -> None:
+    # generated rather than stored: a 1 MiB case file would weigh on every clone
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"version: 1\n# " + b"x" * (1024 * 1024) + b"\n")
+    got = render(check_files(project, [big])[0].diagnostics, "text")
+    assert got.endswith(":1:1: error[file-too-large]: file is 1,048,590 bytes; the limit is "
+                        "1,048,576 (1 MiB); an account file is a few kilobytes: move long "
+                        "templates to {file: …} overrides\n")

@@ -97,3 +97,15 @@ def test_reset_and_removed_accounts_update_the_output(repo: Path, write_account)
     assert alert["parts"]["text"]["source"] == (
         repo / "templates" / "en" / "alert.txt.j2").read_text(encoding="utf-8")
     assert sorted(p.name for p in (repo / "build").iterdir()) == ["acme.json", "manifest.json"]
+
+
+def test_bundle_hash_is_the_digest_of_the_rest(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from ametrika_gitops.canonical import compact, digest
+
+    monkeypatch.chdir(ROOT)
+    assert compile_to(tmp_path) == 0
+    text = (tmp_path / "acme.json").read_text(encoding="utf-8")
+    bundle = json.loads(text)
+    assert compact(bundle) == text  # the file is the canonical compact form
+    claimed = bundle.pop("hash")
+    assert claimed == digest(bundle)

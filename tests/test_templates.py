@@ -106,3 +106,26 @@ def test_unknown_test_and_filter_inside_a_condition_are_found(project: Project) 
 def test_globals_such_as_range_are_not_unknown_variables(project: Project) -> None:
     src = Source("{% for i in range(3) %}{{ i }}{% endfor %}", "override", "f.j2")
     assert project.engine.check(src, "text", frozenset()) == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{{ 'x' * 10**10 }}", "repetition too large"),
+    ("{{ [1] * 200000 }}", "repetition too large"),
+    ("{{ 2 ** 100000000 }}", "exponent too large"),
+])
+def test_expressions_that_would_exhaust_memory_are_refused(project: Project, text: str,
+                                                           message: str) -> None:
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(Source(text, "override", "f.j2"), "text", {})
+    assert caught.value.diagnostic.code == "template-unsafe"
+    assert message in caught.value.diagnostic.message
+
+
+def test_a_runaway_loop_is_stopped_and_reported(project: Project) -> None:
+    src = Source("x\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
+                 "{% endfor %}", "override", "f.j2")
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(src, "text", {})
+    d = caught.value.diagnostic
+    assert (d.code, d.line) == ("template-render", 2)
+    assert "takes more than" in d.message
