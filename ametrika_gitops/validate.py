@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +68,12 @@ def _unique_ids(results: list[Checked]) -> Iterable[Diagnostic]:
 
 
 def check_files(project: Project, files: list[Path]) -> list[Checked]:
-    results = [check_file(project, f) for f in files]
+    results = []
+    for f in files:
+        results.append(check_file(project, f))
+        # Results live as long as the command: keep the cyclic collector from scanning them
+        # again and again, which made the cost grow faster than the number of accounts.
+        gc.freeze()
     dupes = list(_unique_ids(results))
     if dupes:
         by_path = {d.path: d for d in dupes}
