@@ -170,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()  # the reader went away (e.g. `| head`): not an error of ours
         return EXIT_FAIL
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
+    except Exception as exc:  # the last line of defence
         if os.environ.get("AMETRIKA_GITOPS_DEBUG"):
             raise
         click.echo(f"ametrika-gitops: internal error ({exc.__class__.__name__}). This is a bug: "

@@ -25,7 +25,7 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 
-JsonPath = tuple[Union[str, int], ...]
+JsonPath = tuple[Union[str, int], ...]  # noqa: UP007 - a runtime alias, Python 3.10
 _SCALAR = yaml.constructor.SafeConstructor()
 
 

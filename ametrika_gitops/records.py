@@ -43,7 +43,9 @@ def normalize_name(name: str) -> str:
 
 def txt_chunks(content: str) -> list[str]:
     """Split TXT content into strings of at most 255 bytes (RFC 1035 §3.3.14)."""
-    chunks, current, size = [], [], 0
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
     for ch in content:  # never split a multi-byte character between two strings
         n = len(ch.encode("utf-8"))
         if size + n > TXT_CHUNK:

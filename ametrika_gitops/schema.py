@@ -73,6 +73,7 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
     if custom:
         custom = custom.replace("{where}", where)
     kind = err.validator
+    vv: Any = err.validator_value
     if kind == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(schema.get("properties", {}))
         for key in sorted(k for k in err.instance if k not in allowed):
@@ -88,14 +89,14 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         yield path, kind == "required", code, custom, custom_hint
         return
     if kind == "required":
-        for key in err.validator_value:
+        for key in vv:
             if isinstance(err.instance, dict) and key not in err.instance:
                 yield path, True, "missing-key", f"missing required key '{key}' in {where}", f"add `{key}:`"
         return
     if kind == "type":
-        expected = err.validator_value if isinstance(err.validator_value, list) else [
-            err.validator_value]
-        names = " or ".join(_TYPE_NAMES.get(t, t) for t in expected)
+        expected = vv if isinstance(vv, list) else [
+            vv]
+        names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in expected)
         got = yaml_type_name(err.instance)
         hint = ""
         if "string" in expected and got in ("boolean", "integer", "number", "date", "null"):
@@ -103,23 +104,24 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         yield path, False, "wrong-type", f"{where} must be {_a(names)}, not {_a(got)}", hint
         return
     if kind in ("enum", "const"):
-        options = err.validator_value if kind == "enum" else [err.validator_value]
+        options = vv if kind == "enum" else [vv]
         shown = ", ".join(json.dumps(o) for o in options)
-        got = err.instance if isinstance(err.instance, (str, int, float, bool)) else None
-        hint = _suggest(got, [str(o) for o in options]) if isinstance(got, str) else ""
-        got_text = f"; got {json.dumps(got)}" if got is not None and len(str(got)) < 60 else ""
-        if isinstance(got, bool):
+        value = err.instance if isinstance(err.instance, (str, int, float, bool)) else None
+        hint = _suggest(value, [str(o) for o in options]) if isinstance(value, str) else ""
+        got_text = (f"; got {json.dumps(value)}" if value is not None and len(str(value)) < 60
+                    else "")
+        if isinstance(value, bool):
             hint = "YAML reads yes/no/on/off/true/false as booleans: put the value in quotes"
         what = f"must be {shown}" if len(options) == 1 else f"must be one of: {shown}"
         yield path, False, "not-allowed", f"{where} {what}{got_text}", hint
         return
     if kind in ("minLength", "maxLength"):
         word = "at least" if kind == "minLength" else "at most"
-        yield path, False, "wrong-length", f"{where} must be {word} {err.validator_value} characters long", ""
+        yield path, False, "wrong-length", f"{where} must be {word} {vv} characters long", ""
         return
     if kind in ("minimum", "maximum"):
         word = "at least" if kind == "minimum" else "at most"
-        yield path, False, "out-of-range", f"{where} must be {word} {err.validator_value}", ""
+        yield path, False, "out-of-range", f"{where} must be {word} {vv}", ""
         return
     if kind in ("minItems", "maxItems", "minProperties"):
         yield path, False, "empty", f"{where} must not be empty", ""
@@ -128,7 +130,7 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         yield path, False, "duplicate-item", f"{where} lists the same value twice", "remove the duplicate"
         return
     if kind == "pattern":
-        yield path, False, "wrong-form", f"{where} does not have the expected form ({err.validator_value})", ""
+        yield path, False, "wrong-form", f"{where} does not have the expected form ({vv})", ""
         return
     yield path, False, "schema", f"{where} is not valid here ({kind})", ""
 
@@ -136,8 +138,8 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
 def _property_name_errors(doc: Document, err: ValidationError) -> Iterator[Diagnostic]:
     path: JsonPath = tuple(err.absolute_path)
     if isinstance(err.instance, dict):
-        pattern = err.validator_value.get("pattern", "") if isinstance(
-            err.validator_value, dict) else ""
+        names: Any = err.validator_value
+        pattern = names.get("pattern", "") if isinstance(names, dict) else ""
         for key in sorted(err.instance):
             if pattern and not re.search(pattern, key):
                 pos = doc.key_at(path + (key,))
@@ -160,7 +162,3 @@ def validate_schema(doc: Document, validator: jsonschema.Draft202012Validator) -
     forbidden = [p for p, d in found if d.code == "mode-mismatch"]
     return [d for p, d in found
             if d.code == "mode-mismatch" or not any(p[:len(f)] == f for f in forbidden)]
-
-
-def schema_properties(validator: jsonschema.Draft202012Validator) -> Any:
-    return validator.schema.get("properties", {})

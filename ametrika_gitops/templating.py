@@ -21,7 +21,6 @@ import jinja2
 from jinja2 import nodes
 from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from ametrika_gitops.diagnostics import Diagnostic, error
 from ametrika_gitops.errors import RepositoryError
@@ -32,7 +31,6 @@ _NAME = "<template>"
 # that line numbers in errors stay the body's own.
 _HTML_PREFIX = '{% extends "' + LAYOUT + '" %}{% block body %}'
 _HTML_SUFFIX = "{% endblock %}"
-KINDS = ("subject", "html", "text", "footer_html", "footer_text")
 
 
 @dataclass(frozen=True)
@@ -170,19 +168,21 @@ class Engine:
             return [(exc.lineno or 1, "template-syntax", f"template syntax error: {exc.message}",
                      "see the Jinja2 template syntax; {{ variable }}, {% if %}…{% endif %}")]
         out: list[tuple[int, str, str, str]] = []
-        for node in ast.find_all((nodes.Filter, nodes.Test)):
-            table = env.filters if isinstance(node, nodes.Filter) else env.tests
-            what = "filter" if isinstance(node, nodes.Filter) else "test"
-            if node.name not in table:
-                out.append((node.lineno, "template-filter", f"unknown {what} '{node.name}'",
+        for ft in ast.find_all((nodes.Filter, nodes.Test)):
+            table = env.filters if isinstance(ft, nodes.Filter) else env.tests
+            what = "filter" if isinstance(ft, nodes.Filter) else "test"
+            if ft.name not in table:
+                out.append((ft.lineno, "template-filter", f"unknown {what} '{ft.name}'",
                             f"use a built-in Jinja2 {what}, such as "
                             + ("upper, lower, format, default" if what == "filter"
                                else "defined, none, number")))
-        for node in ast.find_all((nodes.Getattr, nodes.Getitem)):
-            attr = node.attr if isinstance(node, nodes.Getattr) else (
-                node.arg.value if isinstance(node.arg, nodes.Const) else None)
+        for access in ast.find_all((nodes.Getattr, nodes.Getitem)):
+            attr: object = getattr(access, "attr", None)
+            arg = getattr(access, "arg", None)
+            if isinstance(arg, nodes.Const):
+                attr = arg.value
             if isinstance(attr, str) and attr.startswith("_"):
-                out.append((node.lineno, "template-unsafe",
+                out.append((access.lineno, "template-unsafe",
                             f"access to '{attr}' is not allowed in a template",
                             "templates may use only the variables of their e-mail type"))
         try:
@@ -191,9 +191,9 @@ class Engine:
             return out
         if unknown:
             first_line: dict[str, int] = {}
-            for node in ast.find_all(nodes.Name):
-                if node.name in unknown:
-                    first_line.setdefault(node.name, node.lineno)
+            for name_node in ast.find_all(nodes.Name):
+                if name_node.name in unknown:
+                    first_line.setdefault(name_node.name, name_node.lineno)
             choices = ", ".join(sorted(allowed)) or "none"
             for name in sorted(unknown):
                 out.append((first_line.get(name, 1), "template-undefined",
@@ -238,7 +238,7 @@ class Engine:
                                            f"undefined value with the sample data: {exc.message}",
                                            "check the names against the e-mail type's "
                                            "variables in templates/catalog.yaml")) from None
-        except Exception as exc:  # any error raised by template code is the template's fault
+        except Exception as exc:  # noqa: BLE001 - whatever template code raises is its fault
             line = _template_line(sys.exc_info()[2])
             raise TemplateError(self._diag(src, line, "template-render",
                                            f"the template fails with the sample data: "
@@ -249,12 +249,3 @@ class Engine:
         line, col = src.position(tline)
         return error(src.file, line, col, code, message, hint)
 
-
-def markup(html: str) -> Markup:
-    return Markup(html)
-
-
-def iter_kinds(footer: bool) -> Iterator[str]:
-    yield from ("subject", "html", "text")
-    if footer:
-        yield from ("footer_html", "footer_text")

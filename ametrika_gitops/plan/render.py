@@ -67,8 +67,8 @@ def render_markdown(plan: Plan) -> str:
             out.append(f"| {VERB[c.action]} | {r.type} | `{r.name}` | `{_md_cell(_shown(r))}` "
                        f"| Auto | DNS only | {_md_cell(purpose)} |")
     if plan.zones:
-        out += ["", "In Cloudflare's dashboard: DNS → Records → Add record; copy each Type, "
-                "Name and Content, keep TTL on Auto and the proxy off (DNS only)."]
+        out += ["", ("In Cloudflare's dashboard: DNS → Records → Add record; copy each Type, "
+                     "Name and Content, keep TTL on Auto and the proxy off (DNS only).")]
     return "\n".join(out) + "\n"
 
 
