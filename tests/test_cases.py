@@ -1,5 +1,9 @@
 """Data-driven cases: each invalid file has its expected findings beside it, exactly.
 
+Among them: port and security pairing (H3: smtp-port-security*), the Gmail warning (H4:
+smtp-gmail*), the white label (H6: white-label-*), the hosted records' domain (H7:
+hosted-from-domain, dns-zone), overrides (H12: template-*).
+
 Regenerate the .expected files with UPDATE_GOLDEN=1 after a deliberate change, and read the diff.
 """
 

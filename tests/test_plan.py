@@ -1,4 +1,6 @@
-"""The offline plan (H8): golden files for every format, and the formats' own guarantees."""
+"""The offline plan: the records to hand to a DNS administrator, "copy to clipboard" of H8.
+
+Golden files for every format, and the formats' own guarantees."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The hosted record set of design §5 (H7)."""
+"""The hosted record set of design §5: the DNS records the hosted service needs (H7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The account schema itself, and the bundled accounts against it."""
+"""The account schema itself (the four modes of H2, the SMTP block of H3, the hosted block of
+H7), and the bundled accounts against it."""
 
 from __future__ import annotations
 

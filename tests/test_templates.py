@@ -1,4 +1,5 @@
-"""The catalogue, the originals and the sandbox (H10–H13)."""
+"""The catalogue (H10), footers (H11), overrides checked in the sandbox (H12), originals that
+a reset returns to (H13)."""
 
 from __future__ import annotations
 
