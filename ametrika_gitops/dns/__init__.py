@@ -1,0 +1,1 @@
+"""DNS providers: where the planned records are read and written."""

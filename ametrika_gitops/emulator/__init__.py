@@ -1,0 +1,1 @@
+"""Emulators of the services ametrika-gitops talks to, for tests on loopback."""

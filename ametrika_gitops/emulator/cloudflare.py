@@ -1,0 +1,461 @@
+"""A Cloudflare API v4 emulator (zones and DNS records) for tests, on loopback.
+
+It answers what the official SDK sends, with Cloudflare's envelopes, full record objects,
+pagination (an empty page past the last), validations (CNAME conflicts, identical records, TTL
+range, tokens), the batch endpoint (deletes, patches, puts, posts in that order, all or nothing,
+a per-request limit), rate limiting (429 with Retry-After), injected faults and a request log.
+
+    emu = CloudflareEmulator(tokens={"t0k3n": None})
+    emu.add_zone("example.com")
+    with emu.running():
+        Cloudflare(api_token="t0k3n", base_url=emu.base_url)...
+
+``python -m ametrika_gitops.emulator --zone example.com --token T`` serves one from the shell.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PREFIX = "/client/v4"
+BATCH_LIMITS = {"free": 200}  # every other plan: 3,500
+PAID_BATCH_LIMIT = 3500
+PROXIABLE = {"A", "AAAA", "CNAME"}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+@dataclass
+class Fault:
+    """Make matching requests fail: ``status`` (an HTTP error), ``drop`` (close the connection
+    without an answer) or ``delay`` (seconds before answering); with ``after_commit`` the
+    request takes effect first, as when a server commits and the answer is lost."""
+
+    method: str | None = None
+    path_contains: str | None = None
+    status: int | None = None
+    drop: bool = False
+    delay: float = 0.0
+    after_commit: bool = False
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return self.times > 0 and (self.method in (None, method)) and (
+            self.path_contains is None or self.path_contains in path)
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    method: str
+    path: str
+    query: str
+    status: int
+
+
+@dataclass
+class Zone:
+    id: str
+    name: str
+    plan: str
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _unquote_txt(content: str) -> str:
+    """TXT content as one string: '"a" "b"' and 'ab' are the same record."""
+    s = content.strip()
+    if not s.startswith('"'):
+        return s
+    out, i = [], 0
+    while i < len(s):
+        if s[i] == '"':
+            j, buf = i + 1, []
+            while j < len(s) and s[j] != '"':
+                if s[j] == "\\" and j + 1 < len(s):
+                    j += 1
+                buf.append(s[j])
+                j += 1
+            out.append("".join(buf))
+            i = j + 1
+        else:
+            i += 1
+    return "".join(out)
+
+
+class CloudflareEmulator:
+    def __init__(self, tokens: dict[str, set[str] | None] | None = None) -> None:
+        """``tokens`` maps each valid API token to the zone names it sees (None: all)."""
+        self.tokens = tokens if tokens is not None else {"test-token": None}
+        self.zones: dict[str, Zone] = {}
+        self.log: list[LoggedRequest] = []
+        self.faults: list[Fault] = []
+        self._lock = threading.RLock()
+        self._ids = 0
+        self._clock = 0
+        self._rate_budget: int | None = None
+        self._retry_after = 300
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- set-up and inspection, for tests -------------------------------------------------
+    def _next_id(self) -> str:
+        self._ids += 1
+        return f"{self._ids:032x}"
+
+    def _now(self) -> str:
+        self._clock += 1
+        t = time.gmtime(1767225600 + self._clock)  # 2026-01-01, advancing one second a write
+        return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", t)
+
+    def add_zone(self, name: str, plan: str = "free") -> str:
+        with self._lock:
+            zone = Zone(self._next_id(), name.lower().rstrip("."), plan)
+            self.zones[zone.id] = zone
+            return zone.id
+
+    def zone_named(self, name: str) -> Zone:
+        return next(z for z in self.zones.values() if z.name == name.lower().rstrip("."))
+
+    def add_record(self, zone: str, type: str, name: str, content: str, ttl: int = 1,
+                   proxied: bool = False, comment: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            z = self.zone_named(zone)
+            rec = self._validated(z, {"type": type, "name": name, "content": content, "ttl": ttl,
+                                      "proxied": proxied, "comment": comment}, z.records)
+            return self._insert(z, rec, z.records)
+
+    def records(self, zone: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return sorted((dict(r) for r in self.zone_named(zone).records.values()),
+                          key=lambda r: (r["name"], r["type"], r["content"]))
+
+    def rate_limit(self, after: int, retry_after: int = 300) -> None:
+        """Answer 429 to every request after the next ``after`` ones, until cleared."""
+        with self._lock:
+            self._rate_budget, self._retry_after = after, retry_after
+
+    def clear_rate_limit(self) -> None:
+        with self._lock:
+            self._rate_budget = None
+
+    def inject(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def requests(self, method: str | None = None, contains: str = "") -> list[LoggedRequest]:
+        return [r for r in self.log if (method is None or r.method == method)
+                and contains in r.path]
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the emulator first"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}{PREFIX}"
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        emulator = self
+
+        class Handler(_Handler):
+            emu = emulator
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @contextmanager
+    def running(self) -> Iterator[CloudflareEmulator]:
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
+
+    # -- the API ----------------------------------------------------------------------------
+    def _zone_json(self, z: Zone) -> dict[str, Any]:
+        return {
+            "id": z.id, "name": z.name, "status": "active", "paused": False, "type": "full",
+            "development_mode": 0, "name_servers": ["ada.ns.cloudflare.com",
+                                                    "bob.ns.cloudflare.com"],
+            "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+            "created_on": "2026-01-01T00:00:00.000000Z",
+            "modified_on": "2026-01-01T00:00:00.000000Z",
+            "activated_on": "2026-01-01T00:00:00.000000Z",
+            "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3,
+                     "phishing_detected": False},
+            "owner": {"id": None, "type": "user", "email": None},
+            "account": {"id": "0" * 31 + "1", "name": "Emulated account"},
+            "permissions": ["#dns_records:edit", "#zone:read"],
+            "plan": {"id": z.plan, "name": z.plan.title() + " Website", "price": 0,
+                     "currency": "USD", "frequency": "", "is_subscribed": False,
+                     "can_subscribe": False, "legacy_id": z.plan, "legacy_discount": False,
+                     "externally_managed": False},
+        }
+
+    def _visible(self, token: str | None, z: Zone) -> bool:
+        allowed = self.tokens.get(token or "", set())
+        return allowed is None or z.name in allowed
+
+    def _validated(self, z: Zone, body: dict[str, Any], records: dict[str, dict[str, Any]],
+                   replacing: str | None = None) -> dict[str, Any]:
+        for key in ("type", "name"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise ApiError(400, 9000 if key == "type" else 9007, f"DNS record {key} is "
+                               "required")
+        rtype = body["type"].upper()
+        name = body["name"].lower().rstrip(".")
+        if name == "@":
+            name = z.name
+        elif name != z.name and not name.endswith("." + z.name):
+            name = f"{name}.{z.name}"
+        content = body.get("content")
+        if not isinstance(content, str) or not content:
+            raise ApiError(400, 9005, "Content for the record is invalid.")
+        ttl = body.get("ttl", 1)
+        if not isinstance(ttl, int) or isinstance(ttl, bool) or not (
+                ttl == 1 or 60 <= ttl <= 86400):
+            raise ApiError(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, "
+                                      "or 1 for Automatic.")
+        proxied = bool(body.get("proxied", False))
+        if proxied and rtype not in PROXIABLE:
+            raise ApiError(400, 9004, "This record type cannot be proxied.")
+        if rtype == "CNAME":
+            content = content.lower().rstrip(".")
+        others = [r for rid, r in records.items() if r["name"] == name and rid != replacing]
+        if rtype == "CNAME" and any(r["type"] != "CNAME" for r in others):
+            raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already "
+                                       "exists.")
+        if any(r["type"] == "CNAME" for r in others) and (rtype != "CNAME" or others):
+            raise ApiError(400, 81054, "A CNAME record with that host already exists.")
+
+        def same(a: str, b: str) -> bool:
+            return _unquote_txt(a) == _unquote_txt(b) if rtype == "TXT" else a == b
+
+        if any(r["type"] == rtype and same(r["content"], content) for r in others):
+            raise ApiError(400, 81058, "An identical record already exists.")
+        comment = body.get("comment")
+        return {"type": rtype, "name": name, "content": content, "ttl": ttl,
+                "proxied": proxied, "comment": comment if comment else None}
+
+    def _insert(self, z: Zone, rec: dict[str, Any], records: dict[str, dict[str, Any]],
+                rid: str | None = None, created: str | None = None) -> dict[str, Any]:
+        now = self._now()
+        full = {"id": rid or self._next_id(), "zone_id": z.id, "zone_name": z.name, **rec,
+                "proxiable": rec["type"] in PROXIABLE, "settings": {}, "meta": {}, "tags": [],
+                "created_on": created or now, "modified_on": now,
+                "comment_modified_on": now if rec.get("comment") else None}
+        records[full["id"]] = full
+        return dict(full)
+
+    def _zone(self, token: str | None, zone_id: str) -> Zone:
+        z = self.zones.get(zone_id)
+        if z is None or not self._visible(token, z):
+            raise ApiError(403 if z else 404, 10000 if z else 1001,
+                           "Authentication error" if z else "Invalid zone identifier")
+        return z
+
+    @staticmethod
+    def _page(items: list[dict[str, Any]], query: dict[str, str], default: int, low: int,
+              high: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+        try:
+            page = int(query.get("page", "1"))
+            per_page = int(float(query.get("per_page", str(default))))
+        except ValueError as exc:
+            raise ApiError(400, 1001, "Invalid pagination parameters") from exc
+        if page < 1 or not (low <= per_page <= high):
+            raise ApiError(400, 1001, f"per_page must be between {low} and {high}")
+        chunk = items[(page - 1) * per_page: page * per_page]
+        total_pages = max(1, -(-len(items) // per_page))
+        return chunk, {"page": page, "per_page": per_page, "count": len(chunk),
+                       "total_count": len(items), "total_pages": total_pages}
+
+    def handle(self, method: str, path: str, query: dict[str, str], token: str | None,
+               body: Any) -> tuple[Any, dict[str, int] | None]:
+        if token is None:
+            raise ApiError(403, 10000, "Authentication error")
+        if token not in self.tokens:
+            raise ApiError(403, 9109, "Invalid access token")
+        parts = [p for p in path[len(PREFIX):].split("/") if p]
+        if parts == ["zones"] and method == "GET":
+            zones = sorted((z for z in self.zones.values() if self._visible(token, z)),
+                           key=lambda z: z.name)
+            if "name" in query:
+                zones = [z for z in zones if z.name == query["name"].lower()]
+            items, info = self._page([self._zone_json(z) for z in zones], query, 20, 5, 50)
+            return items, info
+        if len(parts) >= 3 and parts[0] == "zones" and parts[2] == "dns_records":
+            z = self._zone(token, parts[1])
+            rest = parts[3:]
+            if not rest and method == "GET":
+                recs = sorted(z.records.values(), key=lambda r: (r["name"], r["type"], r["id"]))
+                name = query.get("name") or query.get("name.exact")
+                if name:
+                    recs = [r for r in recs if r["name"] == name.lower().rstrip(".")]
+                if "type" in query:
+                    recs = [r for r in recs if r["type"] == query["type"].upper()]
+                items, info = self._page([dict(r) for r in recs], query, 100, 5, 5_000_000)
+                return items, info
+            if not rest and method == "POST":
+                rec = self._validated(z, self._object(body), z.records)
+                return self._insert(z, rec, z.records), None
+            if rest == ["batch"] and method == "POST":
+                return self._batch(z, self._object(body)), None
+            if len(rest) == 1:
+                return self._one(z, method, rest[0], body), None
+        raise ApiError(404, 7000, f"No route for that URI: {method} {path}")
+
+    @staticmethod
+    def _object(body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise ApiError(400, 9207, "Request body is invalid.")
+        return body
+
+    def _one(self, z: Zone, method: str, rid: str, body: Any) -> dict[str, Any]:
+        current = z.records.get(rid)
+        if current is None:
+            raise ApiError(404, 81044, "Record does not exist.")
+        if method == "GET":
+            return dict(current)
+        if method == "DELETE":
+            del z.records[rid]
+            return {"id": rid}
+        if method in ("PUT", "PATCH"):
+            merged = self._object(body) if method == "PUT" else {**current, **self._object(body)}
+            rec = self._validated(z, merged, z.records, replacing=rid)
+            return self._insert(z, rec, z.records, rid, current["created_on"])
+        raise ApiError(405, 10405, "Method not allowed")
+
+    def _batch(self, z: Zone, body: dict[str, Any]) -> dict[str, Any]:
+        ops = {k: body.get(k) or [] for k in ("deletes", "patches", "puts", "posts")}
+        if not all(isinstance(v, list) for v in ops.values()):
+            raise ApiError(400, 9207, "Request body is invalid.")
+        total = sum(len(v) for v in ops.values())
+        limit = BATCH_LIMITS.get(z.plan, PAID_BATCH_LIMIT)
+        if total > limit:
+            raise ApiError(400, 81064, f"Batch of {total} changes exceeds this zone's limit "
+                                       f"of {limit}.")
+        records = {rid: dict(r) for rid, r in z.records.items()}  # all or nothing
+        out: dict[str, list[dict[str, Any]]] = {k: [] for k in ops}
+        for item in ops["deletes"]:
+            rid = item.get("id") if isinstance(item, dict) else None
+            if rid not in records:
+                raise ApiError(400, 81044, "Record does not exist.")
+            out["deletes"].append(records.pop(rid))
+        for key in ("patches", "puts"):
+            for item in ops[key]:
+                rid = item.get("id") if isinstance(item, dict) else None
+                if rid not in records:
+                    raise ApiError(400, 81044, "Record does not exist.")
+                merged = item if key == "puts" else {**records[rid], **item}
+                rec = self._validated(z, merged, records, replacing=rid)
+                out[key].append(self._insert(z, rec, records, rid, records[rid]["created_on"]))
+        for item in ops["posts"]:
+            rec = self._validated(z, self._object(item), records)
+            out["posts"].append(self._insert(z, rec, records))
+        z.records = records
+        return out
+
+    def answer(self, method: str, path: str, query: dict[str, str], token: str | None,
+               body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """(status, envelope, extra headers) for one request."""
+        with self._lock:
+            if self._rate_budget is not None:
+                if self._rate_budget <= 0:
+                    return 429, _envelope(None, None, [(10100, "More than 1200 requests per "
+                                                        "300 seconds reached. Please wait and "
+                                                        "consider throttling your request "
+                                                        "speed")]), {
+                        "Retry-After": str(self._retry_after)}
+                self._rate_budget -= 1
+            try:
+                result, info = self.handle(method, path, query, token, body)
+            except ApiError as exc:
+                return exc.status, _envelope(None, None, [(exc.code, exc.message)]), {}
+            return 200, _envelope(result, info, []), {}
+
+
+def _envelope(result: Any, info: dict[str, int] | None,
+              errors: list[tuple[int, str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"success": not errors,
+                           "errors": [{"code": c, "message": m} for c, m in errors],
+                           "messages": [], "result": result}
+    if info is not None:
+        out["result_info"] = info
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emu: CloudflareEmulator
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: the log is in memory
+        pass
+
+    def _serve(self) -> None:
+        emu = self.emu
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        auth = self.headers.get("Authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        with emu._lock:
+            fault = next((f for f in emu.faults if f.matches(self.command, url.path)), None)
+            if fault is not None:
+                fault.times -= 1
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and not fault.after_commit and (fault.drop or fault.status):
+            emu.log.append(LoggedRequest(self.command, url.path, url.query, 0 if fault.drop
+                                         else fault.status or 0))
+            if fault.drop:
+                self.close_connection = True
+                return
+            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]),
+                       {})
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            status, envelope, headers = 400, _envelope(None, None, [(9207, "Request body is "
+                                                                         "invalid.")]), {}
+        else:
+            status, envelope, headers = emu.answer(self.command, url.path, query, token, body)
+        if fault is not None and fault.after_commit:
+            emu.log.append(LoggedRequest(self.command, url.path, url.query,
+                                         0 if fault.drop else fault.status or 500))
+            if fault.drop:
+                self.close_connection = True
+                return
+            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]),
+                       {})
+            return
+        emu.log.append(LoggedRequest(self.command, url.path, url.query, status))
+        self._send(status, envelope, headers)
+
+    def _send(self, status: int, envelope: dict[str, Any], headers: dict[str, str]) -> None:
+        data = json.dumps(envelope).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
