@@ -29,7 +29,9 @@ class ZonePlan:
     provider: str
     changes: tuple[Change, ...]
     accounts: tuple[str, ...]
-    fingerprint: str | None = None
+    fingerprint: str | None = None  # of the live zone the plan was made against
+    zone_id: str | None = None
+    batch_limit: int | None = None  # changes per batch request on this zone's plan
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,22 @@ class Plan:
     live: bool
     notes: tuple[str, ...] = ()
 
+    def actionable(self, zone: ZonePlan) -> bool:
+        """In a live plan, manual zones are information for the DNS administrator, not
+        changes the tool will make."""
+        return not self.live or zone.provider != "manual"
+
     def count(self, action: str) -> int:
-        return sum(1 for z in self.zones for c in z.changes if c.action == action)
+        return sum(1 for z in self.zones if self.actionable(z)
+                   for c in z.changes if c.action == action)
+
+    @property
+    def manual_records(self) -> int:
+        return sum(len(z.changes) for z in self.zones if not self.actionable(z))
 
     @property
     def has_changes(self) -> bool:
-        return any(z.changes for z in self.zones)
+        return any(z.changes for z in self.zones if self.actionable(z))
 
 
 def record_data(record: Record) -> dict[str, Any]:
@@ -59,10 +71,25 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "summary": {a: plan.count(a) for a in ACTIONS},
         "zones": [
             {"zone": z.zone, "provider": z.provider, "fingerprint": z.fingerprint,
-             "accounts": list(z.accounts),
+             "zone_id": z.zone_id, "batch_limit": z.batch_limit, "accounts": list(z.accounts),
              "changes": [{"action": c.action, "account": c.record.account,
                           "record": record_data(c.record), "existing": c.existing}
                          for c in z.changes]}
             for z in plan.zones
         ],
     }
+
+
+def plan_from_data(data: dict[str, Any]) -> Plan:
+    """Read back a saved JSON plan (validated against schemas/plan.schema.json first)."""
+    zones = []
+    for z in data["zones"]:
+        changes = []
+        for c in z["changes"]:
+            r = c["record"]
+            record = Record(r["name"], r["type"], r["content"], r["purpose"], r["account"],
+                            r["ttl"], r["proxied"], r["condition"])
+            changes.append(Change(c["action"], record, c["existing"]))
+        zones.append(ZonePlan(z["zone"], z["provider"], tuple(changes), tuple(z["accounts"]),
+                              z["fingerprint"], z.get("zone_id"), z.get("batch_limit")))
+    return Plan(tuple(zones), bool(data["live"]), tuple(data["notes"]))

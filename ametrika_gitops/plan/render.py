@@ -14,9 +14,12 @@ BIND_TTL = 300  # what Cloudflare's "automatic" TTL means
 
 
 def _summary(plan: Plan) -> str:
-    zones = len([z for z in plan.zones if z.changes])
-    return (f"{plan.count(CREATE)} to add, {plan.count(UPDATE)} to change, "
-            f"{plan.count(DELETE)} to delete, in {zones} zone{'s' if zones != 1 else ''}")
+    zones = len([z for z in plan.zones if z.changes and plan.actionable(z)])
+    out = (f"{plan.count(CREATE)} to add, {plan.count(UPDATE)} to change, "
+           f"{plan.count(DELETE)} to delete, in {zones} zone{'s' if zones != 1 else ''}")
+    if plan.manual_records:
+        out += f"; {plan.manual_records} records for the DNS administrator in manual zones"
+    return out
 
 
 def _shown(record: Record) -> str:
