@@ -7,8 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ametrika_gitops.dns.cloudflare import CloudflareDNS, CloudflareError, RateLimited, ZoneInfo
-from ametrika_gitops.dns.cloudflare import record_params
+from ametrika_gitops.dns.cloudflare import (
+    CloudflareDNS,
+    CloudflareError,
+    RateLimited,
+    ZoneInfo,
+    record_params,
+)
 from ametrika_gitops.plan.diff import REMOVED, LiveRecord, fingerprint, normalize_content
 from ametrika_gitops.plan.model import CREATE, DELETE, UPDATE, Change, Plan, ZonePlan
 

@@ -85,6 +85,19 @@ def _translated(what: str, base_url: str) -> Iterator[None]:
                               f"({exc.__class__.__name__}) after retries") from None
 
 
+def _total_pages(info: Any) -> int:
+    """Pages of a listing, from result_info (total_pages, else total_count / per_page)."""
+    if info is None:
+        return 1
+    pages = getattr(info, "total_pages", None)
+    if isinstance(pages, (int, float)) and pages >= 1:
+        return int(pages)
+    total, per_page = getattr(info, "total_count", None), getattr(info, "per_page", None)
+    if isinstance(total, (int, float)) and isinstance(per_page, (int, float)) and per_page > 0:
+        return max(1, -(-int(total) // int(per_page)))
+    return 1
+
+
 def record_params(record: Record) -> dict[str, Any]:
     """A desired record as the API takes it: TXT quoted, in strings of at most 255 bytes."""
     content = record.content
@@ -125,9 +138,8 @@ class CloudflareDNS:
                 for z in page.result:
                     plan = (z.plan.legacy_id or z.plan.id or "") if z.plan else ""
                     out.append(ZoneInfo(z.id, z.name.lower(), str(plan).lower()))
-                info = page.result_info
                 # result_info says when to stop: no extra request for the empty last page
-                if info is None or not page.result or page_no >= int(info.total_pages or 1):
+                if not page.result or page_no >= _total_pages(page.result_info):
                     return out
                 page_no += 1
 
@@ -143,8 +155,7 @@ class CloudflareDNS:
                     ttl = r.ttl if isinstance(r.ttl, (int, float)) else 1
                     out.append(LiveRecord(r.id, r.name.lower(), r.type, r.content or "", int(ttl),
                                           bool(r.proxied), r.comment))
-                info = page.result_info
-                if info is None or not page.result or page_no >= int(info.total_pages or 1):
+                if not page.result or page_no >= _total_pages(page.result_info):
                     return out
                 page_no += 1
 

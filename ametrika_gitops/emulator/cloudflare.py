@@ -160,7 +160,7 @@ class CloudflareEmulator:
     def base_url(self) -> str:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{PREFIX}"
+        return f"http://{str(host)}:{port}{PREFIX}"
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         emulator = self
@@ -376,10 +376,9 @@ class CloudflareEmulator:
         with self._lock:
             if self._rate_budget is not None:
                 if self._rate_budget <= 0:
-                    return 429, _envelope(None, None, [(10100, "More than 1200 requests per "
-                                                        "300 seconds reached. Please wait and "
-                                                        "consider throttling your request "
-                                                        "speed")]), {
+                    message = ("More than 1200 requests per 300 seconds reached. Please wait "
+                               "and consider throttling your request speed")
+                    return 429, _envelope(None, None, [(10100, message)]), {
                         "Retry-After": str(self._retry_after)}
                 self._rate_budget -= 1
             try:
@@ -432,8 +431,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw) if raw else None
         except ValueError:
-            status, envelope, headers = 400, _envelope(None, None, [(9207, "Request body is "
-                                                                         "invalid.")]), {}
+            status, headers = 400, dict[str, str]()
+            envelope = _envelope(None, None, [(9207, "Request body is invalid.")])
         else:
             status, envelope, headers = emu.answer(self.command, url.path, query, token, body)
         if fault is not None and fault.after_commit:
