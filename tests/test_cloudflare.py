@@ -282,3 +282,29 @@ def test_plan_formats_of_a_live_plan(cf: Env) -> None:
     assert ("TXT", "_dmarc.mail.acme.fr", '"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"') in \
         cf.managed("acme.fr")
     assert TOKEN not in out
+
+
+def test_on_a_terminal_apply_asks_first(cf: Env) -> None:
+    """A real pseudo-terminal: the prompt, a 'n' that applies nothing, a 'y' that applies."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    def answer(reply: bytes) -> tuple[int, str]:
+        master, slave = pty.openpty()
+        proc = subprocess.Popen([sys.executable, "-m", "ametrika_gitops", "apply"],
+                                cwd=cf.repo, stdin=slave, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=dict(os.environ))
+        os.close(slave)
+        os.write(master, reply)
+        out, err = proc.communicate(timeout=60)
+        os.close(master)
+        return proc.returncode, out.decode() + err.decode()
+
+    code, text = answer(b"n\n")
+    assert code == 1 and "Apply these changes? [y/N]" in text and "Nothing applied." in text
+    assert cf.managed("acme.fr") == []
+    code, text = answer(b"y\n")
+    assert code == 0 and "Apply complete: 6 changes in 1 zone." in text
+    assert cf.managed("acme.fr") == sorted(ACME)

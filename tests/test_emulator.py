@@ -59,6 +59,9 @@ def test_record_pagination_ends_with_an_empty_page(emu: CloudflareEmulator) -> N
     assert len(pages) == 4  # 5 + 5 + 2, then the empty page that stops the SDK
     filtered = cf.dns.records.list(zone_id=zone_id(emu), name={"exact": "t03.a.example"})
     assert [r.content for r in filtered.result] == ["v3"]
+    emu.add_record("a.example", "CNAME", "c.a.example", "t.example")
+    by_type = cf.dns.records.list(zone_id=zone_id(emu), type="CNAME")
+    assert [r.name for r in by_type.result] == ["c.a.example"]
 
 
 def test_full_record_objects_and_envelopes(emu: CloudflareEmulator) -> None:
