@@ -308,3 +308,13 @@ def test_on_a_terminal_apply_asks_first(cf: Env) -> None:
     code, text = answer(b"y\n")
     assert code == 0 and "Apply complete: 6 changes in 1 zone." in text
     assert cf.managed("acme.fr") == sorted(ACME)
+
+
+def test_long_txt_is_sent_quoted_in_255_byte_strings_and_stays_in_sync(cf: Env) -> None:
+    rua = ",".join(f"mailto:dmarc-report-{i:02d}@reports.example.com" for i in range(8))
+    cf.account("long", hosted("long", "mail.long.acme.fr") + f'    dmarc: {{rua: "{rua}"}}\n')
+    assert cf.run("apply", "--auto-approve")[0] == 0
+    dmarc = next(r for r in cf.emu.records("acme.fr") if r["name"] == "_dmarc.mail.long.acme.fr")
+    first, second = dmarc["content"][1:-1].split('" "')
+    assert len(first) == 255 and first + second == f"v=DMARC1; p=none; rua={rua}"
+    assert cf.run("plan", "--detailed-exitcode")[0] == 0  # normalised: no change after apply
