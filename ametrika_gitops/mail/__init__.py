@@ -1,0 +1,1 @@
+"""Test sends: messages, SMTP transport, verified recipients (design §9)."""

@@ -1,0 +1,58 @@
+"""The exact bytes of a test e-mail (design §9): multipart/alternative, From per sender mode,
+encoded headers, and headers that say it is a test. Built with the email package, whose
+header policy refuses CR/LF in any header value: no header injection whatever the account says.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+
+from ametrika_gitops.emails import Email
+from ametrika_gitops.model import Account
+
+
+def _address(display: str, addr: str) -> Address:
+    local, _, domain = addr.rpartition("@")
+    return Address(display_name=display, username=local, domain=domain)
+
+
+def envelope_sender(account: Account) -> str:
+    """MAIL FROM: the return-path domain in hosted mode (SPF aligns there), else From."""
+    hosted = account.sender.hosted
+    if hosted is not None:
+        return f"{account.id}@{hosted.return_path}.{hosted.domain}"
+    return account.sender.from_address
+
+
+def build_message(account: Account, mail: Email, recipient: str, date: str | None = None,
+                   message_id: str | None = None) -> EmailMessage:
+    sender = account.sender
+    domain = sender.from_address.rpartition("@")[2]
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = _address(sender.from_name, sender.from_address)
+    msg["To"] = recipient
+    if sender.reply_to:
+        msg["Reply-To"] = sender.reply_to
+    msg["Subject"] = mail.parts["subject"].output
+    msg["Date"] = date or email.utils.formatdate(localtime=False)
+    msg["Message-ID"] = message_id or email.utils.make_msgid("ametrika-test", domain=domain)
+    msg["X-Ametrika-Test"] = "yes"
+    msg["X-Ametrika-Account"] = account.id
+    msg["X-Ametrika-Email-Type"] = mail.type_id
+    msg["X-Ametrika-Locale"] = mail.locale
+    msg.set_content(mail.parts["text"].output)
+    msg.add_alternative(mail.parts["html"].output, subtype="html")
+    # A boundary derived from the content (not random): the same e-mail, the same bytes.
+    seed = "\0".join((account.id, mail.type_id, mail.locale, recipient,
+                      *(p.output for p in mail.parts.values())))
+    msg.set_boundary("=_ametrika_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32])
+    return msg
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """The bytes sent over SMTP (CRLF line ends) — and written by --capture."""
+    return msg.as_bytes(policy=SMTP)

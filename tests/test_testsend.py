@@ -1,0 +1,279 @@
+"""test-send and verified recipients over real SMTP servers on loopback (aiosmtpd, TLS
+certificates from trustme; smtplib and the ssl module are not patched). H5, H9, H14."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+import trustme
+
+from ametrika_gitops.cli import main
+from ametrika_gitops.mail.recipients import proof_for, write_record
+
+from .conftest import ROOT
+from .smtp_helpers import PASSWORD, USER, silent_server, smtp_server
+
+KEY = "k" * 32
+QA = "qa@example.com"
+
+
+@pytest.fixture
+def ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
+    """A test CA that the system trust store (through SSL_CERT_FILE) trusts."""
+    authority = trustme.CA()
+    pem = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(pem))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pem))
+    monkeypatch.setenv("AMETRIKA_VERIFY_KEY", KEY)
+    monkeypatch.setenv("SMTP_PASSWORD", PASSWORD)
+    monkeypatch.setenv("AMETRIKA_GITOPS_SMTP_TIMEOUT", "3")
+    return authority
+
+
+def smtp_account(repo: Path, port: int, security: str, name: str = "Rapports ACME",
+                 host: str = "127.0.0.1", recipients: tuple[str, ...] = (QA,)) -> None:
+    (repo / "accounts" / "acme.yaml").write_text(f"""\
+version: 1
+account: {{id: acme, name: ACME, admins: ["@a"], locales: [fr, en]}}
+sender:
+  mode: smtp
+  from_name: "{name}"
+  reply_to: support@example.com
+  smtp:
+    host: {host}
+    security: {security}
+    port: {port}
+    username: {USER}
+    password: {{env: SMTP_PASSWORD}}
+    from_address: reports@example.com
+test:
+  recipients: [{", ".join(recipients)}]
+""", encoding="utf-8")
+
+
+def verified(repo: Path, *addresses: str, account: str = "acme") -> None:
+    for a in addresses:
+        write_record(KEY.encode(), repo, account, a)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    capsys.readouterr()
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out + out.err
+
+
+@pytest.mark.parametrize("kind, security", [("implicit", "ssl-tls"), ("starttls", "starttls"),
+                                            ("plain", "none")])
+def test_custom_smtp_sends_every_type_in_every_locale(repo: Path, ca: trustme.CA, kind: str,
+                                                      security: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server(kind, ca) as (server, port):
+        smtp_account(repo, port, security)
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--junit", "report.xml")
+    assert code == 0, out
+    assert len(server.messages) == 16  # 8 types x 2 locales, one connection
+    assert {m.rcpt_tos[0] for m in server.messages} == {QA}
+    assert "16 sent" in out
+    suite = ET.parse(repo / "report.xml").getroot()
+    assert suite.get("tests") == "16" and suite.get("failures") == "0"
+
+
+def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server("implicit", ca) as (server, port):
+        smtp_account(repo, port, "ssl-tls", name="Équipe Données — ACME")
+        verified(repo, QA)
+        assert run(capsys, "test-send", "--type", "insights", "--locale", "fr")[0] == 0
+    (received,) = server.messages
+    msg = email.message_from_bytes(received.content, policy=email.policy.default)
+    assert str(msg["From"]) == "Équipe Données — ACME <reports@example.com>"
+    assert str(msg["Subject"]) == "Vos insights de mars 2026"
+    assert msg["X-Ametrika-Account"] == "acme" and msg["X-Ametrika-Email-Type"] == "insights"
+    assert msg["Message-ID"].endswith("@example.com>")
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert "Les sessions mobiles progressent vite" in text and "<!DOCTYPE html>" in html
+    assert b"\xc3" not in received.content.split(b"\r\n\r\n")[0]  # headers are RFC 2047 encoded
+    assert received.mail_from == "reports@example.com"
+
+
+def test_capture_equals_what_the_server_receives(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import email.utils
+
+    monkeypatch.setattr(email.utils, "formatdate", lambda *a, **k: "Fri, 27 Nov 2026 10:00:00 +0000")
+    monkeypatch.setattr(email.utils, "make_msgid", lambda *a, **k: "<fixed@example.com>")
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        verified(repo, QA)
+        assert run(capsys, "test-send", "--type", "alert")[0] == 0
+        assert run(capsys, "test-send", "--type", "alert", "--capture", "cap")[0] == 0
+    captured = sorted((repo / "cap" / "acme").glob("*.eml"))
+    assert [p.name for p in captured] == [f"alert.en.{QA}.eml", f"alert.fr.{QA}.eml"]
+    received = sorted(m.content for m in server.messages)
+    assert received == sorted(p.read_bytes() for p in captured)
+
+
+def test_every_other_mode_goes_through_the_relay(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    shutil.copytree(ROOT / "overrides", repo / "overrides")
+    for name in ("acme", "initech", "umbrella", "cafe-du-port"):
+        text = (ROOT / "accounts" / f"{name}.yaml").read_text(encoding="utf-8")
+        if "recipients" not in text:
+            text += f"test:\n  recipients: [{QA}]\n"
+        (repo / "accounts" / f"{name}.yaml").write_text(text, encoding="utf-8")
+    verified(repo, "qa@acme.fr", account="acme")
+    for name in ("initech", "umbrella", "cafe-du-port"):
+        verified(repo, QA, account=name)
+    with smtp_server("implicit", ca) as (server, port):
+        monkeypatch.setenv("AMETRIKA_RELAY_URL", f"smtps://{USER.replace('@', '%40')}@127.0.0.1:{port}")
+        monkeypatch.setenv("AMETRIKA_RELAY_PASSWORD", PASSWORD)
+        code, out = run(capsys, "test-send", "--type", "test-message")
+    assert code == 0, out
+    senders = sorted({str(email.message_from_bytes(m.content, policy=email.policy.default)
+                          ["From"]) for m in server.messages})
+    assert len(server.messages) == 6  # acme fr+en, initech en+fr, umbrella fr, cafe-du-port fr
+    assert senders == ["ACME Rapports <rapports@mail.acme.fr>",  # hosted (H14)
+                       "Café du Port <bonjour@xn--caf-du-port-dbb.fr>",
+                       "Initech via Ametrika <no-reply@ametrika.com>",
+                       "Umbrella Santé <no-reply@analytics-report.com>"]
+    hosted = [m for m in server.messages if m.rcpt_tos == ["qa@acme.fr"]]
+    assert hosted[0].mail_from == "acme@amb.mail.acme.fr"  # the return path (SPF aligns)
+
+
+def test_missing_relay_or_password_names_the_variable(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    with smtp_server("implicit", ca) as (server, port):
+        smtp_account(repo, port, "ssl-tls")
+        verified(repo, QA)
+        monkeypatch.delenv("SMTP_PASSWORD")
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and "the SMTP password variable SMTP_PASSWORD is not set" in out
+    assert server.messages == []
+
+
+def test_wrong_password_fails_at_auth_with_the_reply(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_PASSWORD", "wrong")
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and server.messages == []
+    assert "FAILED at AUTH: AUTH failed at 127.0.0.1:" in out and "535" in out
+    assert "H4" in out and "H6" in out  # custom SMTP: the fallbacks
+    assert "wrong" not in out.replace("wrong or", "")
+
+
+def test_a_server_without_starttls_is_refused(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server("no-starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and server.messages == []
+    assert "FAILED at TLS" in out and "does not offer STARTTLS" in out
+
+
+@pytest.mark.parametrize("problem", ["untrusted", "wrong-name"])
+def test_certificates_are_verified(repo: Path, ca: trustme.CA, capsys, problem: str) -> None:  # type: ignore[no-untyped-def]
+    other = trustme.CA() if problem == "untrusted" else ca
+    names = ("mail.example.org",) if problem == "wrong-name" else ()
+    with smtp_server("implicit", other, names) as (server, port):
+        smtp_account(repo, port, "ssl-tls")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and server.messages == []
+    assert "FAILED at TLS" in out and "certificate not trusted" in out
+
+
+def test_a_server_that_never_answers_is_bounded(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    with silent_server() as port:
+        smtp_account(repo, port, "starttls")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and "FAILED at connect" in out and "no answer within 3 s" in out
+
+
+def test_unverified_or_forged_recipients_get_nothing(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server("implicit", ca) as (server, port):
+        smtp_account(repo, port, "ssl-tls", recipients=(QA, "boss@example.com"))
+        verified(repo, QA)
+        code, out = run(capsys, "test-send")
+        assert code == 1 and "boss@example.com is not a verified recipient of acme" in out
+        # a record forged without the key, then a key rotation
+        records = repo / "recipients" / "acme.yaml"
+        text = records.read_text(encoding="utf-8")
+        forged = proof_for(b"not the key, but long enough", "acme", "boss@example.com")
+        records.write_text(text + f"- address: boss@example.com\n  proof: {forged}\n",
+                           encoding="utf-8")
+        code, out = run(capsys, "test-send")
+        assert code == 1 and "boss@example.com is not a verified recipient" in out
+    assert server.messages == []  # nothing at all was sent for the account
+
+
+def test_rotating_the_key_revokes_every_record(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    smtp_account(repo, 2525, "ssl-tls")
+    verified(repo, QA)
+    monkeypatch.setenv("AMETRIKA_VERIFY_KEY", "r" * 32)
+    code, out = run(capsys, "test-send")
+    assert code == 1 and f"{QA} is not a verified recipient" in out
+
+
+def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        code, out = run(capsys, "recipients", "verify", "acme", QA)
+        assert code == 0, out
+        (mail,) = server.messages
+        body = email.message_from_bytes(mail.content, policy=email.policy.default)
+        code_sent = re.search(r"code is (\d{8})", body.get_content()).group(1)  # type: ignore[union-attr]
+        assert run(capsys, "recipients", "confirm", "acme", QA, "00000000")[0] == 1
+        code, out = run(capsys, "recipients", "confirm", "acme", QA, code_sent)
+        assert code == 0 and "commit recipients/acme.yaml" in out
+        code, out = run(capsys, "test-send", "--type", "test-message")
+        assert code == 0, out
+    assert len(server.messages) == 3
+    code, out = run(capsys, "recipients", "verify", "acme", "stranger@example.com")
+    assert code == 1 and "is not in test.recipients" in out
+
+
+def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
+
+    smtp_account(repo, 2525, "ssl-tls")
+    (repo / "accounts" / "other.yaml").write_text(
+        "version: 1\naccount: {id: other, name: O, admins: ['@a'], locales: [en]}\n"
+        f"sender: {{mode: ametrika, from_name: O}}\ntest: {{recipients: [{QA}]}}\n",
+        encoding="utf-8")
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    code, out = run(capsys, "test-send", "--changed-since", "HEAD", "--capture", "c0")
+    assert code == 0 and "changed since HEAD: no account" in out
+    # an override of one type in one locale
+    acme = repo / "accounts" / "acme.yaml"
+    acme.write_text(acme.read_text(encoding="utf-8") + "templates:\n  alert:\n    fr:\n"
+                    "      subject: \"Alerte ACME : {{ alert_name }}\"\n", encoding="utf-8")
+    code, out = run(capsys, "test-send", "--changed-since", "HEAD", "--capture", "c1")
+    assert code == 0
+    assert [p.name for p in (repo / "c1").rglob("*.eml")] == [f"alert.fr.{QA}.eml"]
+    # an original changed upstream: every account that uses it
+    original = repo / "templates" / "en" / "password-reset.subject.j2"
+    original.write_text("Choose a new password\n", encoding="utf-8")
+    code, out = run(capsys, "test-send", "--changed-since", "HEAD", "--capture", "c2")
+    names = sorted(str(p.relative_to(repo / "c2")) for p in (repo / "c2").rglob("*.eml"))
+    assert names == [f"acme/alert.fr.{QA}.eml", f"acme/password-reset.en.{QA}.eml",
+                     f"other/password-reset.en.{QA}.eml"]
+    assert run(capsys, "test-send", "--changed-since", "no-such-ref")[0] == 1
