@@ -330,7 +330,7 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
     from ametrika_gitops.mail.transport import SendError, Session, endpoint_for
 
     key = verify_key()
-    project, results = _accounts_named(ctx.parent, (account,))  # type: ignore[arg-type]
+    _, results = _accounts_named(ctx.parent, (account,))  # type: ignore[arg-type]
     if not _gate(results):
         return EXIT_FAIL
     acc = results[0].account

@@ -160,7 +160,7 @@ class CloudflareEmulator:
     def base_url(self) -> str:
         assert self._server is not None, "start() the emulator first"
         host, port = self._server.server_address[:2]
-        return f"http://{str(host)}:{port}{PREFIX}"
+        return f"http://{host!s}:{port}{PREFIX}"
 
     def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         emulator = self

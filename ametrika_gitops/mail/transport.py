@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import ssl
 from dataclasses import dataclass
 from types import TracebackType
