@@ -277,3 +277,23 @@ def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustm
     assert names == [f"acme/alert.fr.{QA}.eml", f"acme/password-reset.en.{QA}.eml",
                      f"other/password-reset.en.{QA}.eml"]
     assert run(capsys, "test-send", "--changed-since", "no-such-ref")[0] == 1
+
+
+def test_no_header_injection_even_past_validation(project) -> None:  # type: ignore[no-untyped-def]
+    """The message builder refuses CR/LF in any header, whatever reaches it."""
+    from dataclasses import replace
+
+    from ametrika_gitops.mail.message import build_message, message_bytes
+    from ametrika_gitops.project import account_files
+    from ametrika_gitops.validate import check_files
+
+    (checked,) = check_files(project, account_files((ROOT / "accounts" / "initech.yaml",),
+                                                    project.root))
+    assert checked.account is not None
+    mail = checked.emails[0]
+    evil = replace(checked.account, sender=replace(checked.account.sender,
+                                                   from_name="X\r\nBcc: victim@example.org"))
+    with pytest.raises(ValueError):
+        message_bytes(build_message(evil, mail, QA))
+    with pytest.raises(ValueError):
+        message_bytes(build_message(checked.account, mail, "qa@example.com\r\nBcc: v@e.org"))
