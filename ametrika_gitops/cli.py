@@ -382,6 +382,36 @@ def recipients_confirm(ctx: click.Context, account: str, address: str, code: str
     return EXIT_OK
 
 
+@cli.command()
+@click.argument("accounts", nargs=-1)
+@click.option("--nameserver", "nameservers", multiple=True, metavar="HOST[:PORT]",
+              help="Ask this server (repeatable). Default: each zone's own nameservers.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=60), default=5.0,
+              show_default=True, help="Seconds to wait for each DNS answer.")
+@click.pass_context
+def verify(ctx: click.Context, accounts: tuple[str, ...], nameservers: tuple[str, ...],
+           fmt: str, timeout: float) -> int:
+    """Check in DNS, as a receiving mail server would, that each account may send.
+
+    Hosted accounts: every record of the design (ownership, DKIM CNAMEs and the key behind
+    them, return path and its SPF, DMARC, click tracking) is verified, missing, wrong (expected
+    against found) or unreachable; exit 1 if a required one is not verified. Custom SMTP
+    accounts: advice on SPF and MX, never a failure.
+    """
+    from ametrika_gitops.verify.report import RENDERERS
+    from ametrika_gitops.verify.run import parse_server, verify_accounts
+
+    servers = [parse_server(s) for s in nameservers]
+    _, results = _accounts_named(ctx, accounts)
+    if not _gate(results):
+        return EXIT_FAIL
+    checks, asked = verify_accounts([r.account for r in results if r.account], servers, timeout)
+    click.echo(RENDERERS[fmt](checks, asked), nl=False)
+    return EXIT_FAIL if any(c.failed for c in checks) else EXIT_OK
+
+
 def _read_plan(path: Path) -> Plan:
     import json
 

@@ -1,0 +1,1 @@
+"""verify: prove from DNS, as a receiving server would, that an account may send."""

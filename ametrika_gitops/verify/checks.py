@@ -1,0 +1,239 @@
+"""The checks of each record of design §5, as a receiving mail server would make them."""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import dns.resolver
+
+from ametrika_gitops.model import Account
+from ametrika_gitops.records import Record, desired_records, organizational_domain
+from ametrika_gitops.verify.lookup import OK, Answer, query
+
+VERIFIED, MISSING, WRONG, UNREACHABLE = "verified", "missing", "wrong", "unreachable"
+ADVICE_OK, ADVICE = "ok", "advice"
+PLATFORM_IPS = "AMETRIKA_PLATFORM_SENDING_IPS"
+
+
+@dataclass(frozen=True)
+class Check:
+    account: str
+    purpose: str
+    rtype: str
+    name: str
+    state: str
+    expected: str = ""
+    found: str = ""
+    detail: str = ""
+    required: bool = True
+
+    @property
+    def failed(self) -> bool:
+        return self.required and self.state != VERIFIED
+
+
+@dataclass(frozen=True)
+class Resolvers:
+    """``zone``: asks the customer zone's servers; ``world``: everything else (platform names,
+    report domains). The same resolver with --nameserver."""
+
+    zone: dns.resolver.Resolver
+    world: dns.resolver.Resolver
+
+
+def _unanswered(rec: Record, ans: Answer, what: str = "") -> Check:
+    state = UNREACHABLE if not ans.reachable else MISSING
+    detail = f"{what}{ans.status}" if what else ans.status
+    return Check(rec.account, rec.purpose, rec.type, rec.name, state, rec.content, "", detail)
+
+
+def dkim_key_problem(txt: str) -> tuple[str, str]:
+    """(state, detail) of the DKIM key record behind a selector."""
+    import dkim.crypto
+    import dkim.util
+
+    try:
+        tags = dkim.util.parse_tag_value(txt.encode())
+    except Exception:  # noqa: BLE001 - dkimpy raises its own InvalidTagValueList
+        return WRONG, "not a DKIM key record (tag=value; list expected)"
+    if tags.get(b"v", b"DKIM1") != b"DKIM1":
+        return WRONG, "v= is not DKIM1"
+    if tags.get(b"k", b"rsa") != b"rsa":
+        return WRONG, f"k={tags[b'k'].decode()} (rsa expected)"
+    p = tags.get(b"p")
+    if p is None:
+        return WRONG, "no p= (public key) tag"
+    if not p.strip():
+        return WRONG, "empty p=: the key is revoked"
+    try:
+        key = dkim.crypto.parse_public_key(base64.b64decode(b"".join(p.split()), validate=True))
+        bits = int(key["modulus"]).bit_length()
+    except Exception:  # noqa: BLE001 - bad base64 or DER, whatever dkimpy says
+        return WRONG, "p= is not a base64 DER RSA public key"
+    if bits < 1024:
+        return WRONG, f"{bits}-bit key: receivers reject keys under 1024 bits (RFC 8301)"
+    if bits < 2048:
+        return VERIFIED, f"{bits}-bit key; 2048 bits recommended"
+    return VERIFIED, f"{bits}-bit RSA key"
+
+
+@contextmanager
+def _default_resolver(resolver: dns.resolver.Resolver) -> Iterator[None]:
+    """pyspf asks dnspython's default resolver: make it ours for the evaluation."""
+    saved = dns.resolver.default_resolver
+    dns.resolver.default_resolver = resolver
+    try:
+        yield
+    finally:
+        dns.resolver.default_resolver = saved
+
+
+def platform_ips() -> list[str]:
+    return [ip.strip() for ip in os.environ.get(PLATFORM_IPS, "").split(",") if ip.strip()]
+
+
+def spf_for(domain: str, sender: str, ips: list[str], helo: str,
+            resolver: dns.resolver.Resolver) -> tuple[bool, str]:
+    """Evaluate SPF (pyspf) for each address; (all pass, detail)."""
+    import spf
+
+    results = []
+    with _default_resolver(resolver):
+        for ip in ips:
+            result, explanation = spf.check2(i=ip, s=sender, h=helo)
+            results.append((ip, result, explanation))
+    bad = [f"{ip}: {r}" for ip, r, _ in results if r != "pass"]
+    if bad:
+        return False, f"SPF of {domain} does not pass for " + ", ".join(bad)
+    return True, f"SPF passes for {', '.join(ips)}"
+
+
+def _check_cname(rec: Record, r: Resolvers) -> Check:
+    ans = query(r.zone, rec.name, "CNAME")
+    if ans.status != OK:
+        return _unanswered(rec, ans)
+    found = ", ".join(ans.values)
+    if ans.values != (rec.content,):
+        return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, found)
+    if rec.purpose.startswith("dkim"):
+        key = query(r.world, rec.content, "TXT")
+        if key.status != OK:
+            state = UNREACHABLE if not key.reachable else WRONG
+            return Check(rec.account, rec.purpose, "CNAME", rec.name, state, rec.content, found,
+                         f"no DKIM key behind it ({rec.content}: {key.status})")
+        if len(key.values) != 1:
+            return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, found,
+                         f"{len(key.values)} TXT records at {rec.content}; one key expected")
+        state, detail = dkim_key_problem(key.values[0])
+        return Check(rec.account, rec.purpose, "CNAME", rec.name, state, rec.content, found,
+                     detail)
+    if rec.purpose == "return-path":
+        return _check_return_path(rec, found, r)
+    return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED, rec.content, found)
+
+
+def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
+    import checkdmarc.spf
+
+    result: dict[str, Any] = checkdmarc.spf.check_spf(rec.name, resolver=r.world)
+    if not result.get("valid") or not result.get("record"):
+        return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, found,
+                     f"no valid SPF record through it: {result.get('error', 'none found')}")
+    ips = platform_ips()
+    if not ips:
+        return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED, rec.content, found,
+                     f"SPF valid ({result['dns_lookups']} lookups); set {PLATFORM_IPS} to "
+                     "evaluate it for the platform's addresses")
+    ok, detail = spf_for(rec.name, f"{rec.account}@{rec.name}", ips, rec.name, r.world)
+    return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED if ok else WRONG,
+                 rec.content, found, detail)
+
+
+def _check_ownership(rec: Record, r: Resolvers) -> Check:
+    ans = query(r.zone, rec.name, "TXT")
+    if ans.status != OK:
+        return _unanswered(rec, ans)
+    found = " | ".join(ans.values)
+    if ans.values == (rec.content,):
+        return Check(rec.account, rec.purpose, "TXT", rec.name, VERIFIED, rec.content, found)
+    detail = (f"{len(ans.values)} TXT records; exactly one expected" if rec.content in ans.values
+              else "")
+    return Check(rec.account, rec.purpose, "TXT", rec.name, WRONG, rec.content, found, detail)
+
+
+def _check_dmarc(rec: Record, domain: str, r: Resolvers) -> Check:
+    import checkdmarc.dmarc
+
+    result: Any = checkdmarc.dmarc.check_dmarc(domain, resolver=r.world)
+    org = organizational_domain(domain)
+    if not result.get("valid"):
+        error = str(result.get("error", ""))
+        if "does not exist" in error or "not have a DMARC" in error.lower() or not result.get(
+                "record") and "multiple" not in error.lower():
+            return Check(rec.account, "dmarc", "TXT", rec.name, MISSING, rec.content, "",
+                         f"no DMARC record at _dmarc.{domain} nor _dmarc.{org}: {error}")
+        return Check(rec.account, "dmarc", "TXT", rec.name, WRONG, rec.content,
+                     str(result.get("record") or ""), error)
+    tags = result.get("tags") or result.get("parsed", {}).get("tags", {})
+    policy = tags.get("p", {}).get("value", "?")
+    notes = [f"p={policy} at _dmarc.{result.get('location', domain)}"]
+    if tags.get("aspf", {}).get("value") == "s":
+        notes.append("aspf=s: SPF can never align with the return path <rp>.D; only DKIM will "
+                     "pass DMARC")
+    notes += [str(w) for w in result.get("warnings", [])]
+    return Check(rec.account, "dmarc", "TXT", f"_dmarc.{result.get('location', domain)}",
+                 VERIFIED, rec.content, str(result.get("record", "")), "; ".join(notes))
+
+
+def verify_hosted(account: Account, r: Resolvers) -> list[Check]:
+    hosted = account.sender.hosted
+    assert hosted is not None
+    checks = []
+    for rec in desired_records(account):
+        if rec.type == "CNAME":
+            checks.append(_check_cname(rec, r))
+        elif rec.purpose == "ownership":
+            checks.append(_check_ownership(rec, r))
+        elif rec.purpose == "dmarc":
+            checks.append(_check_dmarc(rec, hosted.domain, r))
+    return checks
+
+
+def advise_smtp(account: Account, r: Resolvers) -> list[Check]:
+    """Custom SMTP: advice, never a failure — the account's own DNS is its own business."""
+    import checkdmarc.spf
+
+    smtp = account.sender.smtp
+    assert smtp is not None
+    domain = smtp.from_address.rpartition("@")[2].lower()
+    out = []
+    mx = query(r.world, domain, "MX")
+    out.append(Check(account.id, "mx", "MX", domain, ADVICE_OK if mx.status == OK else ADVICE,
+                     "", ", ".join(mx.values),
+                     "replies and bounces can reach the domain" if mx.status == OK else
+                     f"no MX ({mx.status}): replies to {domain} may not arrive", False))
+    spf_result: Any = checkdmarc.spf.check_spf(domain, resolver=r.world)
+    problems = []
+    if not spf_result.get("valid"):
+        problems.append(str(spf_result.get("error", "no valid SPF record")))
+    else:
+        if (spf_result.get("dns_lookups") or 0) > 10:
+            problems.append(f"{spf_result['dns_lookups']} DNS lookups (limit 10, RFC 7208 §4.6.4)")
+        if (spf_result.get("void_dns_lookups") or 0) > 2:
+            problems.append(f"{spf_result['void_dns_lookups']} void lookups (limit 2)")
+    if not problems:
+        hosts = query(r.world, smtp.host, "A")
+        ips = list(hosts.values) if hosts.status == OK else []
+        if ips:
+            ok, detail = spf_for(domain, smtp.from_address, ips, smtp.host, r.world)
+            if not ok:
+                problems.append(f"{detail} (the addresses of {smtp.host})")
+    out.append(Check(account.id, "spf", "TXT", domain, ADVICE if problems else ADVICE_OK, "",
+                     str(spf_result.get("record") or ""),
+                     "; ".join(problems) or "SPF valid and authorises the SMTP server", False))
+    return out

@@ -1,0 +1,276 @@
+"""verify against a real DNS server on loopback (dnslib), queried with dnspython; keys made
+per test. Design §5 (H7): the records a receiving server needs to see."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ametrika_gitops.cli import main
+from ametrika_gitops.verify.checks import dkim_key_problem
+
+from .conftest import ROOT
+from .dns_helpers import Zones, dns_server
+
+PLATFORM_IP = "203.0.113.25"
+
+
+def dkim_txt(key: rsa.RSAPrivateKey) -> str:
+    der = key.public_key().public_bytes(serialization.Encoding.DER,
+                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    n = len(body)
+    size = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
+        (n.bit_length() + 7) // 8, "big")
+    return bytes([tag]) + size + body
+
+
+def weak_key_txt(bits: int) -> str:
+    """An RSA public key of ``bits`` bits (cryptography refuses to make one under 1024)."""
+    modulus = (1 << (bits - 1)) | 1
+    integer = lambda v: _der(0x02, v.to_bytes((v.bit_length() + 8) // 8, "big"))  # noqa: E731
+    rsa_key = _der(0x30, integer(modulus) + integer(65537))
+    algo = _der(0x30, _der(0x06, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
+    spki = _der(0x30, algo + _der(0x03, b"\x00" + rsa_key))
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(spki).decode()
+
+
+@pytest.fixture(scope="module")
+def platform_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def acme_zones(key: rsa.RSAPrivateKey) -> Zones:
+    z = Zones()
+    z.add("TXT", "_ametrika.mail.acme.fr", "ametrika-domain-verification=acme.Zq9x3JbT0pLw8rVn")
+    z.add("CNAME", "amk1._domainkey.mail.acme.fr", "amk1.acme.dkim.ametrika.com")
+    z.add("CNAME", "amk2._domainkey.mail.acme.fr", "amk2.acme.dkim.ametrika.com")
+    z.add("CNAME", "amb.mail.acme.fr", "acme.bounces.ametrika.com")
+    z.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.fr")
+    z.add("CNAME", "links.mail.acme.fr", "track.ametrika.com")
+    z.add("TXT", "amk1.acme.dkim.ametrika.com", dkim_txt(key))
+    z.add("TXT", "amk2.acme.dkim.ametrika.com", dkim_txt(key))
+    z.add("TXT", "acme.bounces.ametrika.com", "v=spf1 ip4:203.0.113.0/24 -all")
+    z.add("A", "track.ametrika.com", "203.0.113.80")
+    z.add("MX", "acme.fr", "10 mx.acme.fr")  # where the DMARC reports (rua) go
+    return z
+
+
+@pytest.fixture
+def acme_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "overrides", repo / "overrides")
+    shutil.copy(ROOT / "accounts" / "acme.yaml", repo / "accounts")
+    shutil.copy(ROOT / "accounts" / "globex.yaml", repo / "accounts")
+    monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", PLATFORM_IP)
+    return repo
+
+
+@pytest.fixture
+def served(platform_key: rsa.RSAPrivateKey) -> Iterator[tuple[Zones, int]]:
+    zones = acme_zones(platform_key)
+    with dns_server(zones) as port:
+        yield zones, port
+
+
+def verify(port: int, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    capsys.readouterr()
+    code = main(["verify", "acme", "--nameserver", f"127.0.0.1:{port}", "--format", "json",
+                 "--timeout", "1", *extra])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
+    return {c["purpose"]: c["state"] for c in report["checks"]}
+
+
+def test_all_verified(acme_repo: Path, served: tuple[Zones, int], capsys) -> None:  # type: ignore[no-untyped-def]
+    code, report = verify(served[1], capsys)
+    assert code == 0
+    assert states(report) == {p: "verified" for p in (
+        "ownership", "dkim-active", "dkim-standby", "return-path", "dmarc", "click-tracking")}
+    details = {c["purpose"]: c["detail"] for c in report["checks"]}
+    assert details["dkim-active"] == "2048-bit RSA key"
+    assert details["return-path"] == f"SPF passes for {PLATFORM_IP}"
+    assert details["dmarc"].startswith("p=quarantine at _dmarc.mail.acme.fr")
+    capsys.readouterr()
+    assert main(["verify", "acme", "--nameserver", f"127.0.0.1:{served[1]}"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("acme: all required records verified (asked 127.0.0.1:")
+
+
+@pytest.mark.parametrize("name, purpose", [
+    ("_ametrika.mail.acme.fr", "ownership"),
+    ("amk1._domainkey.mail.acme.fr", "dkim-active"),
+    ("amk2._domainkey.mail.acme.fr", "dkim-standby"),
+    ("amb.mail.acme.fr", "return-path"),
+    ("_dmarc.mail.acme.fr", "dmarc"),
+    ("links.mail.acme.fr", "click-tracking"),
+])
+def test_each_record_missing(acme_repo: Path, served: tuple[Zones, int], capsys, name: str,  # type: ignore[no-untyped-def]
+                             purpose: str) -> None:
+    zones, port = served
+    zones.remove(name)
+    code, report = verify(port, capsys)
+    assert code == 1
+    assert states(report)[purpose] == "missing"
+    assert [p for p, s in states(report).items() if s != "verified"] == [purpose]
+
+
+def test_wrong_cname_target_shows_expected_and_found(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("amb.mail.acme.fr")
+    zones.add("CNAME", "amb.mail.acme.fr", "bounces.other-esp.example")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "return-path")
+    assert code == 1 and check["state"] == "wrong"
+    assert (check["expected"], check["found"]) == ("acme.bounces.ametrika.com",
+                                                   "bounces.other-esp.example")
+
+
+def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("amk1.acme.dkim.ametrika.com")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dkim-active")
+    assert code == 1 and check["state"] == "wrong"
+    assert check["detail"] == "no DKIM key behind it (amk1.acme.dkim.ametrika.com: NXDOMAIN)"
+
+
+def test_a_512_bit_key_is_rejected(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("amk2.acme.dkim.ametrika.com")
+    zones.add("TXT", "amk2.acme.dkim.ametrika.com", weak_key_txt(512))
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dkim-standby")
+    assert code == 1 and check["state"] == "wrong" and check["detail"].startswith("512-bit key")
+
+
+def test_dkim_key_records() -> None:
+    assert dkim_key_problem("v=DKIM1; k=rsa; p=") == ("wrong", "empty p=: the key is revoked")
+    assert dkim_key_problem("v=DKIM1; k=ed25519; p=AAAA")[0] == "wrong"
+    assert dkim_key_problem("v=DKIM1; p=not*base64")[1].startswith("p= is not a base64")
+    assert dkim_key_problem(weak_key_txt(1024)) == ("verified",
+                                                    "1024-bit key; 2048 bits recommended")
+
+
+def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=none")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    assert code == 1 and check["state"] == "wrong" and "ultiple" in check["detail"]
+
+
+def test_dmarc_of_the_organisational_domain_counts(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("_dmarc.mail.acme.fr")
+    zones.add("TXT", "_dmarc.acme.fr", "v=DMARC1; p=reject")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    assert code == 0 and check["state"] == "verified" and "_dmarc.acme.fr" in check["detail"]
+
+
+def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("_dmarc.mail.acme.fr")
+    zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; aspf=s")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    assert check["state"] == "verified" and "aspf=s: SPF can never align" in check["detail"]
+
+
+def test_spf_of_the_return_path_must_pass_for_the_platform(acme_repo: Path, served, capsys,  # type: ignore[no-untyped-def]
+                                                           monkeypatch) -> None:
+    monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", "198.51.100.7")
+    code, report = verify(served[1], capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "return-path")
+    assert code == 1 and check["state"] == "wrong" and "198.51.100.7: fail" in check["detail"]
+
+
+def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.servfail.add("_ametrika.mail.acme.fr")
+    zones.silent.add("amk2._domainkey.mail.acme.fr")
+    start = time.monotonic()
+    code, report = verify(port, capsys)
+    assert time.monotonic() - start < 15
+    checks = {c["purpose"]: c for c in report["checks"]}
+    assert code == 1
+    assert (checks["ownership"]["state"], checks["ownership"]["detail"]) == ("unreachable",
+                                                                             "SERVFAIL")
+    assert (checks["dkim-standby"]["state"], checks["dkim-standby"]["detail"]) == (
+        "unreachable", "timeout")
+
+
+def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    zones, port = served
+    zones.remove("_ametrika.mail.acme.fr")
+    zones.add("A", "_ametrika.mail.acme.fr", "192.0.2.1")  # the name exists, no TXT: NODATA
+    zones.remove("links.mail.acme.fr")
+    code, report = verify(port, capsys)
+    checks = {c["purpose"]: c for c in report["checks"]}
+    assert checks["ownership"]["detail"] == "NODATA"
+    assert checks["click-tracking"]["detail"] == "NXDOMAIN"
+
+
+def test_smtp_accounts_get_advice_not_failures(acme_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    z = Zones()
+    includes = " ".join(f"include:s{i}.globex.example.com" for i in range(11))
+    z.add("TXT", "globex.example.com", f"v=spf1 {includes} -all")
+    for i in range(11):
+        z.add("TXT", f"s{i}.globex.example.com", "v=spf1 ip4:192.0.2.0/24 -all")
+    z.add("A", "smtp.globex.example.com", "192.0.2.10")
+    with dns_server(z) as port:
+        capsys.readouterr()
+        code = main(["verify", "globex", "--nameserver", f"127.0.0.1:{port}", "--format", "json",
+                     "--timeout", "1"])
+        report = json.loads(capsys.readouterr().out)
+    assert code == 0  # advice never fails
+    checks = {c["purpose"]: c for c in report["checks"]}
+    assert checks["mx"]["state"] == "advice" and "no MX" in checks["mx"]["detail"]
+    assert checks["spf"]["state"] == "advice"
+    assert "11" in checks["spf"]["detail"] or "lookup" in checks["spf"]["detail"].lower()
+    assert all(not c["required"] for c in report["checks"])
+
+
+def test_markdown_report(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    capsys.readouterr()
+    assert main(["verify", "acme", "--nameserver", f"127.0.0.1:{served[1]}", "--format",
+                 "markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| ✔ | verified | CNAME | `amk1._domainkey.mail.acme.fr` | dkim-active |" in out
+
+
+def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served) -> None:  # type: ignore[no-untyped-def]
+    from ametrika_gitops.project import Project, account_files
+    from ametrika_gitops.validate import check_files
+    from ametrika_gitops.verify.lookup import query
+    from ametrika_gitops.verify.run import authoritative
+
+    from .dns_helpers import resolver
+
+    zones, port = served
+    zones.add("NS", "acme.fr", "ns1.acme.fr")
+    zones.add("A", "ns1.acme.fr", "127.0.0.1")
+    project = Project.open(acme_repo)
+    (checked,) = check_files(project, account_files((acme_repo / "accounts" / "acme.yaml",),
+                                                    project.root))
+    assert checked.account is not None
+    found, label = authoritative(checked.account, resolver(port), 1.0, port=port)
+    assert label == "acme.fr's nameservers ns1.acme.fr" and found is not None
+    assert query(found, "_ametrika.mail.acme.fr", "TXT").values == (
+        "ametrika-domain-verification=acme.Zq9x3JbT0pLw8rVn",)
+    zones.remove("acme.fr", "NS")
+    missing, label = authoritative(checked.account, resolver(port), 1.0, port=port)
+    assert missing is None and label == "no NS records for acme.fr (NODATA)"
