@@ -240,7 +240,8 @@ def test_smtp_accounts_get_advice_not_failures(acme_repo: Path, capsys) -> None:
     checks = {c["purpose"]: c for c in report["checks"]}
     assert checks["mx"]["state"] == "advice" and "no MX" in checks["mx"]["detail"]
     assert checks["spf"]["state"] == "advice"
-    assert "11" in checks["spf"]["detail"] or "lookup" in checks["spf"]["detail"].lower()
+    assert checks["spf"]["detail"] == ("Parsing the SPF record requires 11/10 maximum DNS "
+                                       "lookups (RFC 7208 § 4.6.4)")
     assert all(not c["required"] for c in report["checks"])
 
 
@@ -274,3 +275,18 @@ def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served)
     zones.remove("acme.fr", "NS")
     missing, label = authoritative(checked.account, resolver(port), 1.0, port=port)
     assert missing is None and label == "no NS records for acme.fr (NODATA)"
+
+
+def test_reports_to_another_domain_need_its_authorisation(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+    """RFC 7489 §7.1: other.org must publish mail.acme.fr._report._dmarc.other.org."""
+    zones, port = served
+    zones.remove("_dmarc.mail.acme.fr")
+    zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; rua=mailto:reports@other.org")
+    zones.add("MX", "other.org", "10 mx.other.org")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    assert "other.org does not indicate that it accepts DMARC reports" in check["detail"]
+    zones.add("TXT", "mail.acme.fr._report._dmarc.other.org", "v=DMARC1")
+    code, report = verify(port, capsys)
+    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    assert code == 0 and "does not indicate" not in check["detail"]
