@@ -49,6 +49,7 @@ class Catalog:
     locales: tuple[str, ...]
     types: Mapping[str, EmailType]
     footer_variables: tuple[Variable, ...]
+    owners: tuple[str, ...] = ()
 
     def context(self, variables: tuple[Variable, ...], locale: str,
                 bound: Mapping[str, Any]) -> dict[str, Any]:
@@ -88,4 +89,4 @@ def load_catalog(root: Path) -> Catalog:
         footer = _variables(data["footer"]["variables"], "footer")
     except (KeyError, TypeError) as exc:
         raise RepositoryError(f"{CATALOG} is malformed: missing {exc}") from exc
-    return Catalog(locales, types, footer)
+    return Catalog(locales, types, footer, tuple(str(o) for o in data.get("owners", [])))

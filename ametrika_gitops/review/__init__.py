@@ -1,0 +1,1 @@
+"""Pull-request review and audit: revisions from git, semantic diffs, previews, history."""

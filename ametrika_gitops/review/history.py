@@ -1,0 +1,93 @@
+"""history: the commits that changed an account's effective configuration, from git log."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.review.revision import Revision, git, load_revision
+from ametrika_gitops.review.semantic import diff_revisions
+
+PATHS = ("accounts", "templates", "overrides", "schemas")
+_PR = re.compile(r"(?:\(#(\d+)\)|[Pp]ull request #(\d+))")
+_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class Entry:
+    commit: str
+    date: str
+    author: str
+    pull_request: int | None
+    subject: str
+    account: str
+    changes: tuple[str, ...]
+
+
+def _pr_numbers(root: Path) -> dict[str, int]:
+    """commit → the pull request that brought it in (from merge commits' messages)."""
+    out: dict[str, int] = {}
+    for line in git(root, "log", "--merges", f"--format=%H{_SEP}%P{_SEP}%s").splitlines():
+        commit, parents, subject = line.split(_SEP, 2)
+        m = _PR.search(subject)
+        ps = parents.split()
+        if not m or len(ps) < 2:
+            continue
+        number = int(m.group(1) or m.group(2))
+        out.setdefault(commit, number)
+        for c in git(root, "rev-list", f"{ps[0]}..{ps[1]}").split():
+            out.setdefault(c, number)
+    return out
+
+
+def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
+    if git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
+        raise AmetrikaError("this is a shallow clone: its history is cut short, so `history` "
+                            "would be wrong; fetch all of it (git fetch --unshallow, or "
+                            "actions/checkout with fetch-depth: 0)")
+    args = ["log", "--no-merges", "--reverse", f"--format=%H{_SEP}%P{_SEP}%an{_SEP}%aI{_SEP}%s"]
+    if since:
+        args.append(f"--since={since}")
+    lines = git(root, *args, "--", *PATHS).splitlines()
+    prs = _pr_numbers(root)
+    cache: dict[str, Revision] = {}
+
+    def rev(ref: str) -> Revision:
+        if ref not in cache:
+            cache[ref] = load_revision(root, ref)
+        return cache[ref]
+
+    empty = Revision("(none)", {}, {}, ())
+    entries = []
+    for line in lines:
+        commit, parents, author, date, subject = line.split(_SEP, 4)
+        parent = parents.split()[0] if parents else None
+        before = rev(parent) if parent else empty
+        for change in diff_revisions(before, rev(commit)):
+            if account is not None and change.account != account:
+                continue
+            m = _PR.search(subject)
+            pr = int(m.group(1) or m.group(2)) if m else prs.get(commit)
+            entries.append(Entry(commit, date, author, pr, subject, change.account,
+                                 tuple(change.lines())))
+    return entries
+
+
+def render_text(entries: list[Entry]) -> str:
+    if not entries:
+        return "No change of effective configuration found.\n"
+    out = []
+    for e in entries:
+        pr = f"  #{e.pull_request}" if e.pull_request else ""
+        out.append(f"{e.date[:10]}  {e.commit[:10]}  {e.account}  {e.author}{pr}  {e.subject}")
+        out += [f"    {c}" for c in e.changes]
+    return "\n".join(out) + "\n"
+
+
+def render_json(entries: list[Entry]) -> str:
+    import json
+
+    return json.dumps([e.__dict__ | {"changes": list(e.changes)} for e in entries], indent=2,
+                      ensure_ascii=False) + "\n"

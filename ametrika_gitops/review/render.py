@@ -1,0 +1,106 @@
+"""Renderers of a semantic diff: text, markdown (a pull-request comment), html (side by side)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+
+from ametrika_gitops.review.semantic import AccountChange
+
+GITHUB_LIMIT = 65_536  # characters in a pull-request comment
+MARKDOWN_BUDGET = GITHUB_LIMIT - 1_000  # room for the truncation notice
+
+
+def _head(c: AccountChange) -> str:
+    parts = []
+    if c.sender:
+        parts.append(f"sender: {len(c.sender)} change{'s' if len(c.sender) != 1 else ''}")
+    if c.dns:
+        parts.append(f"DNS: {len(c.dns)} record{'s' if len(c.dns) != 1 else ''}")
+    if c.emails:
+        parts.append(f"{len(c.emails)} e-mail{'s' if len(c.emails) != 1 else ''}")
+    parts += c.other
+    return f"{c.account} ({c.status}): " + ("; ".join(parts) or "no effective change")
+
+
+def render_text(changes: list[AccountChange], base: str, head: str) -> str:
+    if not changes:
+        return f"No effective change between {base} and {head}.\n"
+    out = [f"{len(changes)} account{'s' if len(changes) != 1 else ''} changed between {base} "
+           f"and {head}"]
+    for c in changes:
+        out += ["", _head(c)]
+        out += [f"  sender {s}" for s in c.sender] + [f"  dns {d}" for d in c.dns]
+        for e in c.emails:
+            out.append(f"  {e.key}:")
+            out += [f"    {t}" for t in e.transitions]
+            out += [f"    {line}" for line in e.three_way + e.rendered + e.source]
+            if not (e.rendered or e.source) and e.html_before != e.html_after:
+                out.append("    HTML changed (see --format html)")
+    return "\n".join(out) + "\n"
+
+
+def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
+    if not changes:
+        return f"### E-mail settings\n\nNo effective change between `{base}` and `{head}`.\n"
+    rows = ["### E-mail settings", "", f"Changes between `{base}` and `{head}`.", "",
+            "| Account | Status | Sender | DNS | E-mails |", "|---|---|---|---|---|"]
+    for c in changes:
+        rows.append(f"| `{c.account}` | {c.status} | {len(c.sender) or ''} | {len(c.dns) or ''} "
+                    f"| {', '.join(e.key for e in c.emails)} |")
+    out = "\n".join(rows) + "\n"
+    for i, c in enumerate(changes):
+        body = [f"<details><summary><b>{c.account}</b>: {html.escape(_head(c))}</summary>", ""]
+        if c.sender or c.dns:
+            body += ["```"] + [f"sender {s}" for s in c.sender] + [f"dns {d}" for d in c.dns]
+            body += ["```", ""]
+        for e in c.emails:
+            body += [f"**{e.key}** — " + ("; ".join(e.transitions) or "rendering changed"), ""]
+            lines = e.three_way + e.rendered + e.source
+            if lines:
+                body += ["```diff", *lines, "```", ""]
+        body += ["</details>", ""]
+        block = "\n".join(body)
+        if len(out) + len(block) > MARKDOWN_BUDGET:
+            rest = len(changes) - i
+            out += (f"\n> **Truncated:** {rest} more account{'s' if rest != 1 else ''} "
+                    f"({', '.join(x.account for x in changes[i:])}) did not fit in a comment "
+                    f"({GITHUB_LIMIT:,} characters). Run `ametrika-gitops diff` locally, or "
+                    "open the HTML previews of this run.\n")
+            break
+        out += "\n" + block
+    return out
+
+
+def render_html(changes: list[AccountChange], base: str, head: str) -> str:
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>E-mail changes {html.escape(base)} → {html.escape(head)}</title>",
+           "<style>body{font-family:sans-serif;margin:24px}"
+           ".pair{display:flex;gap:16px}.pair>div{flex:1}"
+           "iframe{width:100%;height:640px;border:1px solid #ccc}"
+           "pre{background:#f6f8fa;padding:8px;overflow:auto}</style></head><body>",
+           f"<h1>E-mail changes: {html.escape(base)} → {html.escape(head)}</h1>"]
+    if not changes:
+        out.append("<p>No effective change.</p>")
+    for c in changes:
+        out.append(f"<h2>{html.escape(_head(c))}</h2>")
+        if c.sender or c.dns:
+            out.append("<pre>" + html.escape("\n".join(c.sender + c.dns)) + "</pre>")
+        for e in c.emails:
+            out.append(f"<h3>{html.escape(e.key)}</h3><p>"
+                       + html.escape("; ".join(e.transitions) or "rendering changed") + "</p>")
+            if e.html_before or e.html_after:
+                out.append('<div class="pair">'
+                           f'<div><h4>Before ({html.escape(base)})</h4><iframe sandbox="" '
+                           f'srcdoc="{html.escape(e.html_before)}"></iframe></div>'
+                           f'<div><h4>After ({html.escape(head)})</h4><iframe sandbox="" '
+                           f'srcdoc="{html.escape(e.html_after)}"></iframe></div></div>')
+            lines = e.rendered + e.source
+            if lines:
+                out.append("<pre>" + html.escape("\n".join(lines)) + "</pre>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+RENDERERS: dict[str, Callable[[list[AccountChange], str, str], str]] = {
+    "text": render_text, "markdown": render_markdown, "html": render_html}

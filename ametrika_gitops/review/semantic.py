@@ -1,0 +1,163 @@
+"""The semantic difference of two compiled revisions, per account (pure)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ametrika_gitops.review.revision import Revision
+
+PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
+
+
+@dataclass
+class EmailChange:
+    key: str  # "insights/fr" or "footer/fr"
+    transitions: list[str] = field(default_factory=list)
+    rendered: list[str] = field(default_factory=list)  # unified diff lines
+    source: list[str] = field(default_factory=list)
+    three_way: list[str] = field(default_factory=list)
+    html_before: str = ""
+    html_after: str = ""
+
+
+@dataclass
+class AccountChange:
+    account: str
+    status: str  # added | removed | changed
+    sender: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    emails: list[EmailChange] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sender or self.dns or self.emails or self.other) and (
+            self.status == "changed")
+
+    def lines(self) -> list[str]:
+        """One line per item: what history prints."""
+        out = [f"account {self.status}"] if self.status != "changed" else []
+        out += [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
+        out += self.other
+        for e in self.emails:
+            out += [f"{e.key}: {t}" for t in e.transitions] or [f"{e.key}: rendering changed"]
+        return out
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(data, dict):
+        out: dict[str, Any] = {}
+        for k, v in data.items():
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return {prefix: data}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"env"}:
+        return f"{{env: {value['env']}}}"  # a secret reference, never a value
+    return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    a, b = _flat(old), _flat(new)
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if key.endswith(".env") or key == "from.header":  # header: name and address, above
+            continue
+        if a.get(key) != b.get(key):
+            out.append(f"{key}: {_show(a.get(key))} → {_show(b.get(key))}")
+    for key in sorted({k[:-4] for k in set(a) | set(b) if k.endswith(".env")}):
+        va, vb = a.get(key + ".env"), b.get(key + ".env")
+        if va != vb:
+            out.append(f"{key}: {{env: {va}}} → {{env: {vb}}}")
+    return out
+
+
+def _records(bundle: dict[str, Any] | None) -> set[tuple[str, str, str]]:
+    if bundle is None:
+        return set()
+    return {(r["type"], r["name"], r["content"]) for r in bundle["dns"]["records"]}
+
+
+def _udiff(before: str, after: str, label: str) -> list[str]:
+    return list(difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                     f"{label} (before)", f"{label} (after)", lineterm="", n=2))
+
+
+def _original_path(key: str, part: str) -> str:
+    kind, locale = key.split("/")
+    stem = "footer" if kind == "footer" else kind
+    suffix = PART_FILES[part] if kind != "footer" else PART_FILES[part]
+    return f"templates/{locale}/{stem}.{suffix}"
+
+
+def _email(key: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
+           before: Revision, after: Revision) -> EmailChange | None:
+    change = EmailChange(key)
+    if old is None or new is None:
+        change.transitions.append("new e-mail" if old is None else "no longer sent")
+        return change
+    for part in sorted(set(old["parts"]) | set(new["parts"])):
+        o, n = old["parts"].get(part), new["parts"].get(part)
+        if o is None or n is None:
+            continue
+        if o["origin"] == "original" and n["origin"] == "override":
+            change.transitions.append(f"{part}: original → overridden ({n['file']})")
+        elif o["origin"] == "override" and n["origin"] == "original":
+            change.transitions.append(f"{part}: overridden → reset to original (H13)")
+        elif o["source"] != n["source"]:
+            what = "override changed" if n["origin"] == "override" else (
+                f"original changed upstream ({n['file']})")
+            change.transitions.append(f"{part}: {what}")
+        elif n["origin"] == "override":
+            path = _original_path(key, part)
+            was, now = before.originals.get(path), after.originals.get(path)
+            if was is not None and now is not None and was != now:
+                change.transitions.append(
+                    f"{part}: original changed upstream under this account's override")
+                change.three_way += _udiff(was, now, f"{path} (original)")
+                change.three_way += [f"the override ({n['file']}) stays:", *n["source"]
+                                     .splitlines()]
+        if o["source"] != n["source"]:
+            change.source += _udiff(o["source"], n["source"], f"{part} source")
+        if part in ("subject", "text") and o["rendered"] != n["rendered"]:
+            change.rendered += _udiff(o["rendered"], n["rendered"], f"{part} rendered")
+    if "html" in old["parts"] and "html" in new["parts"]:
+        change.html_before = old["parts"]["html"]["rendered"]
+        change.html_after = new["parts"]["html"]["rendered"]
+    html_changed = change.html_before != change.html_after
+    if not (change.transitions or change.rendered or change.source or html_changed):
+        return None
+    return change
+
+
+def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
+    out = []
+    for account in sorted(set(before.bundles) | set(after.bundles)):
+        old, new = before.bundles.get(account), after.bundles.get(account)
+        status = "added" if old is None else "removed" if new is None else "changed"
+        change = AccountChange(account, status)
+        change.sender = _sender(old["sender"] if old else {}, new["sender"] if new else {})
+        o, n = _records(old), _records(new)
+        change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
+            f"- {t} {name} {c}" for t, name, c in sorted(o - n)]
+        if old and new and old["account"]["admins"] != new["account"]["admins"]:
+            change.other.append(f"admins: {', '.join(old['account']['admins'])} → "
+                                f"{', '.join(new['account']['admins'])}")
+        mails_old = {f"{t}/{loc}": e for t, per in (old or {}).get("templates", {}).items()
+                     for loc, e in per.items()}
+        mails_new = {f"{t}/{loc}": e for t, per in (new or {}).get("templates", {}).items()
+                     for loc, e in per.items()}
+        mails_old |= {f"footer/{loc}": f for loc, f in (old or {}).get("footer", {}).items()}
+        mails_new |= {f"footer/{loc}": f for loc, f in (new or {}).get("footer", {}).items()}
+        if old and new:
+            for key in sorted(set(mails_old) | set(mails_new)):
+                found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
+                if found is not None:
+                    change.emails.append(found)
+        if not change.empty:
+            out.append(change)
+    return out
