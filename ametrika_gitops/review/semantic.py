@@ -38,8 +38,11 @@ class AccountChange:
 
     def lines(self) -> list[str]:
         """One line per item: what history prints."""
-        out = [f"account {self.status}"] if self.status != "changed" else []
-        out += [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
+        if self.status == "added":
+            return [f"account added ({len(self.dns)} DNS records)"]
+        if self.status == "removed":
+            return ["account removed"]
+        out = [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
         out += self.other
         for e in self.emails:
             out += [f"{e.key}: {t}" for t in e.transitions] or [f"{e.key}: rendering changed"]
