@@ -22,6 +22,15 @@ class Project:
     catalog: Catalog
     engine: Engine
     validator: jsonschema.Draft202012Validator
+    root_relative: bool = False  # show paths from the root (a revision read from git)
+
+    def shown(self, path: Path) -> str:
+        if self.root_relative:
+            try:
+                return path.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                pass
+        return display_path(path)
 
     @classmethod
     def open(cls, root: Path) -> Project:

@@ -11,7 +11,7 @@ from ametrika_gitops.diagnostics import Diagnostic, error
 from ametrika_gitops.emails import Email, Footer, build_emails
 from ametrika_gitops.loader import Document, load_file
 from ametrika_gitops.model import Account, build_account
-from ametrika_gitops.project import Project, display_path
+from ametrika_gitops.project import Project
 from ametrika_gitops.rules import RULES, RuleContext
 from ametrika_gitops.schema import validate_schema
 
@@ -35,7 +35,7 @@ def _merge(schema: list[Diagnostic], rules: list[Diagnostic]) -> list[Diagnostic
 
 
 def check_file(project: Project, file: Path) -> Checked:
-    shown = display_path(file)
+    shown = project.shown(file)
     doc, diags = load_file(file, shown)
     if doc is None:
         return Checked(shown, None, None, (), (), tuple(diags))

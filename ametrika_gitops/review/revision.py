@@ -9,7 +9,7 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ def git_root(start: Path) -> Path:
 def _compile(tree: Path, ref: str) -> Revision:
     if not (tree / "templates" / "catalog.yaml").is_file():
         return Revision(ref, {}, {}, ())
-    project = Project.open(tree)
+    project = replace(Project.open(tree), root_relative=True)
     folder = tree / "accounts"
     results = check_files(project, account_files((), tree)) if folder.is_dir() else []
     bundles = {r.account.id: build_bundle(r)[0] for r in results if r.account is not None}
