@@ -26,8 +26,8 @@ def _head(c: AccountChange) -> str:
 def render_text(changes: list[AccountChange], base: str, head: str) -> str:
     if not changes:
         return f"No effective change between {base} and {head}.\n"
-    out = [f"{len(changes)} account{'s' if len(changes) != 1 else ''} changed between {base} "
-           f"and {head}"]
+    n = len(changes)
+    out = [f"{n} account{'s' if n != 1 else ''} changed between {base} and {head}"]
     for c in changes:
         out += ["", _head(c)]
         out += [f"  sender {s}" for s in c.sender] + [f"  dns {d}" for d in c.dns]
@@ -75,10 +75,10 @@ def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
 def render_html(changes: list[AccountChange], base: str, head: str) -> str:
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
            f"<title>E-mail changes {html.escape(base)} → {html.escape(head)}</title>",
-           "<style>body{font-family:sans-serif;margin:24px}"
-           ".pair{display:flex;gap:16px}.pair>div{flex:1}"
-           "iframe{width:100%;height:640px;border:1px solid #ccc}"
-           "pre{background:#f6f8fa;padding:8px;overflow:auto}</style></head><body>",
+           ("<style>body{font-family:sans-serif;margin:24px}"
+            ".pair{display:flex;gap:16px}.pair>div{flex:1}"
+            "iframe{width:100%;height:640px;border:1px solid #ccc}"
+            "pre{background:#f6f8fa;padding:8px;overflow:auto}</style></head><body>"),
            f"<h1>E-mail changes: {html.escape(base)} → {html.escape(head)}</h1>"]
     if not changes:
         out.append("<p>No effective change.</p>")

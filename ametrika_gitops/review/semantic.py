@@ -91,10 +91,8 @@ def _udiff(before: str, after: str, label: str) -> list[str]:
 
 
 def _original_path(key: str, part: str) -> str:
-    kind, locale = key.split("/")
-    stem = "footer" if kind == "footer" else kind
-    suffix = PART_FILES[part] if kind != "footer" else PART_FILES[part]
-    return f"templates/{locale}/{stem}.{suffix}"
+    kind, locale = key.split("/")  # kind is an e-mail type, or "footer"
+    return f"templates/{locale}/{kind}.{PART_FILES[part]}"
 
 
 def _email(key: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
