@@ -12,6 +12,7 @@ import click
 from ametrika_gitops import __version__
 from ametrika_gitops.diagnostics import has_errors, render
 from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.model import Account
 from ametrika_gitops.plan.model import Plan
 from ametrika_gitops.project import Project, account_files, display_path, find_root
 from ametrika_gitops.validate import Checked, all_diagnostics, check_files
@@ -258,6 +259,15 @@ def _accounts_named(ctx: click.Context, names: tuple[str, ...]) -> tuple[Project
     return project, check_files(project, account_files(tuple(paths), project.root))
 
 
+def _one_account(ctx: click.Context, name: str) -> tuple[Project, Account]:
+    """One valid account, for the recipients commands (a subgroup: the root is the parent's)."""
+    project, results = _accounts_named(ctx.find_root(), (name,))
+    account = results[0].account
+    if not _gate(results) or account is None:
+        raise AmetrikaError(f"account {name} is not valid; fix the findings above")
+    return project, account
+
+
 @cli.command(name="test-send")
 @click.argument("accounts", nargs=-1)
 @click.option("--type", "types", multiple=True, help="Only this e-mail type (repeatable).")
@@ -330,11 +340,7 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
     from ametrika_gitops.mail.transport import SendError, Session, endpoint_for
 
     key = verify_key()
-    _, results = _accounts_named(ctx.parent, (account,))  # type: ignore[arg-type]
-    if not _gate(results):
-        return EXIT_FAIL
-    acc = results[0].account
-    assert acc is not None
+    _, acc = _one_account(ctx, account)
     if address.lower() not in {r.lower() for r in acc.recipients}:
         raise AmetrikaError(f"{address} is not in test.recipients of {acc.id}; add it there "
                             "first (in a reviewed pull request)")
@@ -369,11 +375,7 @@ def recipients_confirm(ctx: click.Context, account: str, address: str, code: str
     from ametrika_gitops.mail.recipients import code_is_valid, verify_key, write_record
 
     key = verify_key()
-    project, results = _accounts_named(ctx.parent, (account,))  # type: ignore[arg-type]
-    if not _gate(results):
-        return EXIT_FAIL
-    acc = results[0].account
-    assert acc is not None
+    project, acc = _one_account(ctx, account)
     if not code_is_valid(key, acc.id, address, code):
         raise AmetrikaError(f"wrong or expired code for {address}; ask for a new one with "
                             f"ametrika-gitops recipients verify {acc.id} {address}")
