@@ -201,6 +201,7 @@ def test_spf_of_the_return_path_must_pass_for_the_platform(acme_repo: Path, serv
 def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
     zones, port = served
     zones.servfail.add("_ametrika.mail.acme.fr")
+    zones.servfail.add("_dmarc.mail.acme.fr")
     zones.silent.add("amk2._domainkey.mail.acme.fr")
     start = time.monotonic()
     code, report = verify(port, capsys)
@@ -211,6 +212,7 @@ def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, serve
                                                                              "SERVFAIL")
     assert (checks["dkim-standby"]["state"], checks["dkim-standby"]["detail"]) == (
         "unreachable", "timeout")
+    assert (checks["dmarc"]["state"], checks["dmarc"]["detail"]) == ("unreachable", "SERVFAIL")
 
 
 def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -290,3 +292,16 @@ def test_reports_to_another_domain_need_its_authorisation(acme_repo: Path, serve
     code, report = verify(port, capsys)
     check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
     assert code == 0 and "does not indicate" not in check["detail"]
+
+
+def test_nameserver_arguments() -> None:
+    from ametrika_gitops.errors import AmetrikaError
+    from ametrika_gitops.verify.run import parse_server
+
+    assert parse_server("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_server("[::1]:53") == ("::1", 53)
+    assert parse_server("192.0.2.1") == ("192.0.2.1", 53)
+    assert parse_server("localhost:5300")[1] == 5300
+    for bad in ("bad:port:x", "1.2.3.4:dns", "no-such-host.invalid", "1.2.3.4:70000"):
+        with pytest.raises(AmetrikaError):
+            parse_server(bad)

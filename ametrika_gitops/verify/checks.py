@@ -169,6 +169,10 @@ def _check_ownership(rec: Record, r: Resolvers) -> Check:
 def _check_dmarc(rec: Record, domain: str, r: Resolvers) -> Check:
     import checkdmarc.dmarc
 
+    probe = query(r.world, rec.name, "TXT")
+    if not probe.reachable:  # checkdmarc would call a timeout "no record"
+        return _unanswered(rec, probe)
+
     result: Any = checkdmarc.dmarc.check_dmarc(domain, resolver=r.world)
     org = organizational_domain(domain)
     if not result.get("valid"):

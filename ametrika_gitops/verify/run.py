@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+
 import dns.resolver
 
 from ametrika_gitops.errors import AmetrikaError
@@ -20,10 +23,21 @@ def parse_server(text: str) -> tuple[str, int]:
             port = int(rest[1:])
     elif text.count(":") == 1:
         host, _, p = text.partition(":")
+        if not p.isdigit():
+            raise AmetrikaError(f"--nameserver {text}: the port must be a number")
         port = int(p)
     if not host or not 0 < port < 65536:
         raise AmetrikaError(f"--nameserver {text}: expected HOST or HOST:PORT")
-    return host, port
+    try:
+        ipaddress.ip_address(host)
+        return host, port
+    except ValueError:
+        pass
+    try:  # a name: ask its address once, here
+        return socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0], port
+    except (OSError, UnicodeError):
+        raise AmetrikaError(f"--nameserver {text}: {host} is neither an IP address nor a name "
+                            "that resolves") from None
 
 
 def authoritative(account: Account, world: dns.resolver.Resolver, lifetime: float,
