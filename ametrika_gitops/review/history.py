@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.review.revision import Revision, git, load_revision
+from ametrika_gitops.review.revision import WORKTREE, Revision, git, load_revision
 from ametrika_gitops.review.semantic import diff_revisions
 
 PATHS = ("accounts", "templates", "overrides", "schemas")
@@ -42,6 +42,16 @@ def _pr_numbers(root: Path) -> dict[str, int]:
     return out
 
 
+def _override_files(root: Path) -> list[str]:
+    """{file: …} overrides outside the usual folders, as the accounts name them today."""
+    revision = load_revision(root, WORKTREE)
+    files = {part["file"] for b in revision.bundles.values()
+             for per in [*b["templates"].values(), b["footer"]]
+             for mail in per.values() for part in mail["parts"].values()
+             if part["origin"] == "override"}
+    return sorted(f for f in files if f.split("/")[0] not in PATHS and (root / f).is_file())
+
+
 def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
     if git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
         raise AmetrikaError("this is a shallow clone: its history is cut short, so `history` "
@@ -50,7 +60,7 @@ def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
     args = ["log", "--no-merges", "--reverse", f"--format=%H{_SEP}%P{_SEP}%an{_SEP}%aI{_SEP}%s"]
     if since:
         args.append(f"--since={since}")
-    lines = git(root, *args, "--", *PATHS).splitlines()
+    lines = git(root, *args, "--", *PATHS, *_override_files(root)).splitlines()
     prs = _pr_numbers(root)
     cache: dict[str, Revision] = {}
 
