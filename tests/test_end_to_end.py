@@ -5,9 +5,6 @@ DKIM (dkimpy), SPF (pyspf) and DMARC alignment (H7)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import dkim
 import dns.resolver
 import pytest
@@ -15,7 +12,6 @@ import spf
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ametrika_gitops.cli import main
 from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
 from ametrika_gitops.plan.diff import unquote_txt
 from ametrika_gitops.project import Project, account_files
@@ -23,7 +19,6 @@ from ametrika_gitops.records import organizational_domain
 from ametrika_gitops.validate import check_files
 
 from .cloudflare_helpers import TOKEN, Env, cf  # noqa: F401 - cf is a fixture
-from .conftest import ROOT
 from .dns_helpers import Zones, dns_server, resolver
 from .test_verify import dkim_txt
 

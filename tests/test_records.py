@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ametrika_gitops.model import Account, Dmarc, Hosted, Sender
-from ametrika_gitops.records import (desired_records, dmarc_content, organizational_domain,
-                                     txt_chunks)
+from ametrika_gitops.records import (
+    desired_records,
+    dmarc_content,
+    organizational_domain,
+    txt_chunks,
+)
 
 HOSTED = Hosted(domain="mail.acme.fr", from_address="r@mail.acme.fr", verification="tok.123456",
                 return_path="amb", click_tracking=True, dmarc=Dmarc(), provider="cloudflare",

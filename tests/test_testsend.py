@@ -7,7 +7,6 @@ import email
 import email.policy
 import re
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
 

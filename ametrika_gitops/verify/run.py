@@ -34,7 +34,7 @@ def parse_server(text: str) -> tuple[str, int]:
     except ValueError:
         pass
     try:  # a name: ask its address once, here
-        return socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0], port
+        return str(socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0]), port
     except (OSError, UnicodeError):
         raise AmetrikaError(f"--nameserver {text}: {host} is neither an IP address nor a name "
                             "that resolves") from None
