@@ -180,10 +180,17 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
         return None, [error(path, line, col, "yaml-syntax", f"YAML syntax error: {problem}",
                             "check indentation, quoting and the `key: value` form here")]
     except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        mark = getattr(exc, "position", None)
-        return None, [error(path, 1, 1, "yaml-syntax", f"YAML error: {exc.__class__.__name__}",
-                            f"the file contains a character YAML does not allow"
-                            f"{'' if mark is None else f' (offset {mark})'}")]
+        offset = getattr(exc, "position", None)
+        line, col = 1, 1
+        if isinstance(offset, int):
+            before = text[:offset]
+            line, col = before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+        char = getattr(exc, "character", None)
+        code = ord(char) if isinstance(char, str) and len(char) == 1 else char
+        shown = f" (U+{code:04X})" if isinstance(code, int) else ""
+        return None, [error(path, line, col, "yaml-syntax",
+                            f"a character YAML does not allow{shown}",
+                            "remove it; control characters are not allowed in YAML")]
     except RecursionError:
         return None, [error(path, 1, 1, "yaml-too-deep", "the document is nested too deeply",
                             "an account file is a few levels deep")]

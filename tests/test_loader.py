@@ -51,7 +51,7 @@ def test_yaml_syntax_error_position() -> None:
 
 
 def test_control_character() -> None:
-    assert codes(b"a: \x07\n")[0][0] == "yaml-syntax"
+    assert codes(b"a: 1\nb: x\x07\n") == [("yaml-syntax", 2, 5)]
 
 
 def test_multiple_documents() -> None:
