@@ -1,0 +1,1 @@
+"""Commands beyond validate and compile, grouped by the world they touch."""
