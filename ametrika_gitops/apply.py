@@ -3,10 +3,10 @@ zones independent of each other, and a re-read that makes a retried or failed ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.dns.cloudflare import (
     CloudflareDNS,
     CloudflareError,
@@ -16,8 +16,6 @@ from ametrika_gitops.dns.cloudflare import (
 )
 from ametrika_gitops.plan.diff import REMOVED, LiveRecord, fingerprint, normalize_content
 from ametrika_gitops.plan.model import CREATE, DELETE, UPDATE, Change, Plan, ZonePlan
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,14 @@ and the findings that stop a plan (zones not found, conflicts), placed in the ac
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
-from ametrika_gitops.diagnostics import Diagnostic, error
+from ametrika_gitops.diagnostics import Diagnostic, Progress, error
 from ametrika_gitops.dns.cloudflare import CloudflareDNS
 from ametrika_gitops.plan.live import live_plan
 from ametrika_gitops.plan.model import Plan
 from ametrika_gitops.plan.offline import offline_plan
 from ametrika_gitops.validate import Checked
 
-Progress = Callable[[str], None]
 TOKEN = "CLOUDFLARE_API_TOKEN"
 
 

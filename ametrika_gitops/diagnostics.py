@@ -6,6 +6,8 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+Progress = Callable[[str], None]  # where a long command reports what it is doing (stderr)
+
 ERROR = "error"
 WARNING = "warning"
 

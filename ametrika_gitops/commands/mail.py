@@ -42,15 +42,14 @@ def test_send(ctx: click.Context, accounts: tuple[str, ...], types: tuple[str, .
     recipients/). Exit 1 if any send failed or any recipient is not verified.
     """
     from ametrika_gitops.mail import testsend
-    from ametrika_gitops.mail.changes import changed, fingerprints, fingerprints_at
+    from ametrika_gitops.mail.changes import at, changed, current
 
     project, results = _accounts_named(ctx, accounts)
     if not _gate(results):
         return EXIT_FAIL
     selected_changes = None
     if changed_since:
-        selected_changes = changed(fingerprints_at(project.root, changed_since),
-                                   fingerprints(results))
+        selected_changes = changed(at(project.root, changed_since), current(results))
         click.echo(f"changed since {changed_since}: "
                    f"{', '.join(sorted(selected_changes)) or 'no account'}", err=True)
     selection = testsend.Selection(frozenset(types) or None, frozenset(locales) or None,

@@ -1,54 +1,36 @@
 """--changed-since REF: which (account, type, locale) e-mails differ from those of REF, read
-straight from git (the working tree is not touched)."""
+straight from git (the working tree is not touched) by review.revision."""
 
 from __future__ import annotations
 
-import io
-import subprocess
-import tarfile
-import tempfile
 from pathlib import Path
+from typing import Any
 
-from ametrika_gitops.bundle import sender_data
+from ametrika_gitops.bundle import build_bundle
 from ametrika_gitops.canonical import digest
-from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.project import Project, account_files
-from ametrika_gitops.validate import Checked, check_files
+from ametrika_gitops.review.revision import load_revision
+from ametrika_gitops.validate import Checked
 
 Fingerprints = dict[str, tuple[str, dict[tuple[str, str], str]]]
 
 
-def fingerprints(results: list[Checked]) -> Fingerprints:
+def fingerprints(bundles: dict[str, dict[str, Any]]) -> Fingerprints:
     """account → (sender digest, {(type, locale): digest of the rendered e-mail})."""
     out: Fingerprints = {}
-    for r in results:
-        if r.account is None:
-            continue
-        mails = {(e.type_id, e.locale): digest({k: p.output for k, p in e.parts.items()})
-                 for e in r.emails}
-        out[r.account.id] = (digest(sender_data(r.account)), mails)
+    for account, b in bundles.items():
+        mails = {(t, loc): digest({k: p["rendered"] for k, p in e["parts"].items()})
+                 for t, per in b["templates"].items() for loc, e in per.items()}
+        out[account] = (digest(b["sender"]), mails)
     return out
 
 
-def fingerprints_at(root: Path, ref: str) -> Fingerprints:
-    try:
-        tar = subprocess.run(["git", "-C", str(root), "archive", "--format=tar", ref],
-                             capture_output=True, check=True, timeout=120).stdout
-    except FileNotFoundError:
-        raise AmetrikaError("--changed-since needs git on the PATH") from None
-    except subprocess.CalledProcessError as exc:
-        detail = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AmetrikaError(f"--changed-since {ref}: git cannot read that revision "
-                            f"({detail[-1] if detail else exc.returncode}); in CI, fetch it "
-                            "first (actions/checkout with fetch-depth: 0)") from None
-    with tempfile.TemporaryDirectory() as tmp:
-        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
-            archive.extractall(tmp, filter="data")
-        base = Path(tmp)
-        if not (base / "templates" / "catalog.yaml").is_file() or not (base / "accounts").is_dir():
-            return {}
-        project = Project.open(base)
-        return fingerprints(check_files(project, account_files((), base)))
+def current(results: list[Checked]) -> Fingerprints:
+    return fingerprints({r.account.id: build_bundle(r)[0] for r in results
+                         if r.account is not None})
+
+
+def at(root: Path, ref: str) -> Fingerprints:
+    return fingerprints(load_revision(root, ref).bundles)
 
 
 def changed(before: Fingerprints, after: Fingerprints) -> dict[str, set[tuple[str, str]]]:

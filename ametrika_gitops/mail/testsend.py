@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.emails import Email
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
@@ -15,7 +15,6 @@ from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoin
 from ametrika_gitops.model import Account
 from ametrika_gitops.validate import Checked
 
-Progress = Callable[[str], None]
 CUSTOM_HINT = ("custom SMTP servers do not always accept this (H4: Gmail servers in "
                "particular); the hosted service or analytics-report.com always work (H6)")
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ametrika_gitops.canonical import digest
 from ametrika_gitops.plan.model import CREATE, DELETE, UPDATE, Change, ZonePlan
-from ametrika_gitops.records import Record, managed_comment, normalize_name
+from ametrika_gitops.records import Record, normalize_name
 
 _OWNER = re.compile(r"^managed-by=ametrika-gitops account=([a-z0-9-]+)$")
 REMOVED = "account-removed"
@@ -162,7 +162,3 @@ def diff_zone(zone: str, zone_id: str, batch_limit: int, desired: list[Record],
     plan = ZonePlan(zone, "cloudflare", tuple(sorted(changes, key=lambda c: c.key)),
                     tuple(accounts), fingerprint(live), zone_id, batch_limit)
     return plan, conflicts, notes
-
-
-def comment_for(account: str) -> str:
-    return managed_comment(account)

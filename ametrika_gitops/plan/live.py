@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.dns.cloudflare import CloudflareDNS, ZoneInfo
 from ametrika_gitops.model import Account
 from ametrika_gitops.plan.diff import Conflict, diff_zone
 from ametrika_gitops.plan.model import Plan, ZonePlan
 from ametrika_gitops.plan.offline import offline_plan
 from ametrika_gitops.records import desired_records, organizational_domain
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,11 @@ def load_revision(root: Path, ref: str) -> Revision:
     """``ref`` a git revision, or WORKTREE for the files as they are."""
     if ref == WORKTREE:
         return _compile(root, ref)
-    tar = git(root, "archive", "--format=tar", ref, binary=True)
+    try:
+        tar = git(root, "archive", "--format=tar", ref, binary=True)
+    except AmetrikaError as exc:
+        raise AmetrikaError(f"cannot read revision {ref}: {exc}; in CI, fetch it first "
+                            "(actions/checkout with fetch-depth: 0)") from None
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
             archive.extractall(tmp, filter="data")
