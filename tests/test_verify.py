@@ -90,6 +90,10 @@ def verify(port: int, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[
     return code, json.loads(capsys.readouterr().out)
 
 
+def check_of(report: dict, purpose: str) -> dict:  # type: ignore[type-arg]
+    return next(c for c in report["checks"] if c["purpose"] == purpose)
+
+
 def states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {c["purpose"]: c["state"] for c in report["checks"]}
 
@@ -132,7 +136,7 @@ def test_wrong_cname_target_shows_expected_and_found(acme_repo: Path, served, ca
     zones.remove("amb.mail.acme.fr")
     zones.add("CNAME", "amb.mail.acme.fr", "bounces.other-esp.example")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "return-path")
+    check = check_of(report, "return-path")
     assert code == 1 and check["state"] == "wrong"
     assert (check["expected"], check["found"]) == ("acme.bounces.ametrika.com",
                                                    "bounces.other-esp.example")
@@ -142,7 +146,7 @@ def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None: 
     zones, port = served
     zones.remove("amk1.acme.dkim.ametrika.com")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dkim-active")
+    check = check_of(report, "dkim-active")
     assert code == 1 and check["state"] == "wrong"
     assert check["detail"] == "no DKIM key behind it (amk1.acme.dkim.ametrika.com: NXDOMAIN)"
 
@@ -152,7 +156,7 @@ def test_a_512_bit_key_is_rejected(acme_repo: Path, served, capsys) -> None:  # 
     zones.remove("amk2.acme.dkim.ametrika.com")
     zones.add("TXT", "amk2.acme.dkim.ametrika.com", weak_key_txt(512))
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dkim-standby")
+    check = check_of(report, "dkim-standby")
     assert code == 1 and check["state"] == "wrong" and check["detail"].startswith("512-bit key")
 
 
@@ -168,7 +172,7 @@ def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ig
     zones, port = served
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=none")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    check = check_of(report, "dmarc")
     assert code == 1 and check["state"] == "wrong" and "ultiple" in check["detail"]
 
 
@@ -177,7 +181,7 @@ def test_dmarc_of_the_organisational_domain_counts(acme_repo: Path, served, caps
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.acme.fr", "v=DMARC1; p=reject")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    check = check_of(report, "dmarc")
     assert code == 0 and check["state"] == "verified" and "_dmarc.acme.fr" in check["detail"]
 
 
@@ -186,7 +190,7 @@ def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None: 
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; aspf=s")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    check = check_of(report, "dmarc")
     assert check["state"] == "verified" and "aspf=s: SPF can never align" in check["detail"]
 
 
@@ -194,7 +198,7 @@ def test_spf_of_the_return_path_must_pass_for_the_platform(acme_repo: Path, serv
                                                            monkeypatch) -> None:
     monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", "198.51.100.7")
     code, report = verify(served[1], capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "return-path")
+    check = check_of(report, "return-path")
     assert code == 1 and check["state"] == "wrong" and "198.51.100.7: fail" in check["detail"]
 
 
@@ -286,11 +290,11 @@ def test_reports_to_another_domain_need_its_authorisation(acme_repo: Path, serve
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; rua=mailto:reports@other.org")
     zones.add("MX", "other.org", "10 mx.other.org")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    check = check_of(report, "dmarc")
     assert "other.org does not indicate that it accepts DMARC reports" in check["detail"]
     zones.add("TXT", "mail.acme.fr._report._dmarc.other.org", "v=DMARC1")
     code, report = verify(port, capsys)
-    check = next(c for c in report["checks"] if c["purpose"] == "dmarc")
+    check = check_of(report, "dmarc")
     assert code == 0 and "does not indicate" not in check["detail"]
 
 
