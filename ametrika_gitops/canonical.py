@@ -30,8 +30,12 @@ def seal(body: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
     Each top-level value is encoded once and reused for both the digest and the text.
     """
-    parts = {json.dumps(k, ensure_ascii=False): json.dumps(
-        v, sort_keys=True, ensure_ascii=False, separators=(",", ":")) for k, v in body.items()}
+    parts = {
+        json.dumps(k, ensure_ascii=False): json.dumps(
+            v, sort_keys=True, ensure_ascii=False, separators=(",", ":")
+        )
+        for k, v in body.items()
+    }
     text = "{" + ",".join(f"{k}:{v}" for k, v in sorted(parts.items())) + "}\n"
     sealed = body | {"hash": "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()}
     parts['"hash"'] = json.dumps(sealed["hash"])

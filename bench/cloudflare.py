@@ -17,9 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from ametrika_gitops.config.model import Account, Dmarc, Hosted, Sender
+from ametrika_gitops.dns.records import desired_records
 from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
-from ametrika_gitops.model import Account, Dmarc, Hosted, Sender
-from ametrika_gitops.records import desired_records
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = "example.com"
@@ -54,10 +54,19 @@ def octodns_zone(n: int) -> str:
     """The same records as octoDNS YAML (names relative to the zone, sorted, TXT ';' escaped)."""
     entries: dict[str, list[str]] = {}
     for aid in account_ids(n):
-        hosted = Hosted(f"mail-{aid}.{ZONE}", f"news@mail-{aid}.{ZONE}", f"token-{aid}", "amb",
-                        False, Dmarc(), "cloudflare", ZONE)
-        acc = Account(aid, aid, ("@a",), ("en",), Sender("hosted", "x", "", None, None, hosted),
-                      (), {}, "")
+        hosted = Hosted(
+            f"mail-{aid}.{ZONE}",
+            f"news@mail-{aid}.{ZONE}",
+            f"token-{aid}",
+            "amb",
+            False,
+            Dmarc(),
+            "cloudflare",
+            ZONE,
+        )
+        acc = Account(
+            aid, aid, ("@a",), ("en",), Sender("hosted", "x", "", None, None, hosted), (), {}, ""
+        )
         for r in desired_records(acc):
             name = r.name[: -len(ZONE) - 1]
             if r.type == "CNAME":
@@ -97,8 +106,9 @@ def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def measure(argvs: list[list[str]], cwd: Path, env_extra: dict[str, str],
-            emu: CloudflareEmulator) -> list[tuple[int, float]]:
+def measure(
+    argvs: list[list[str]], cwd: Path, env_extra: dict[str, str], emu: CloudflareEmulator
+) -> list[tuple[int, float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
     env.update(env_extra)
     out = []
@@ -116,8 +126,7 @@ def main() -> None:
     parser.add_argument("--plan", default="free", help="the zone's Cloudflare plan")
     args = parser.parse_args()
     tool = [sys.executable, "-m", "ametrika_gitops"]
-    print("| accounts | records | tool | plan: requests | plan: s | apply: requests "
-          "| apply: s |")
+    print("| accounts | records | tool | plan: requests | plan: s | apply: requests | apply: s |")
     print("|---:|---:|---|---:|---:|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
@@ -129,10 +138,14 @@ def main() -> None:
             with emu.running():
                 env = {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": emu.base_url}
                 (p_req, p_s), (a_req, a_s) = measure(
-                    [[*tool, "plan"], [*tool, "apply", "--auto-approve"]], repo, env, emu)
+                    [[*tool, "plan"], [*tool, "apply", "--auto-approve"]], repo, env, emu
+                )
                 assert len(emu.records(ZONE)) == records
-            print(f"| {n:,} | {records:,} | ametrika-gitops | {p_req} | {p_s:.2f} | {a_req} | "
-                  f"{a_s:.2f} |", flush=True)
+            print(
+                f"| {n:,} | {records:,} | ametrika-gitops | {p_req} | {p_s:.2f} | {a_req} | "
+                f"{a_s:.2f} |",
+                flush=True,
+            )
             if not args.octodns:
                 continue
             zones = Path(tmp) / "zones"
@@ -144,11 +157,13 @@ def main() -> None:
                 config = Path(tmp) / "octodns.yaml"
                 config.write_text(octodns_config(zones, emu.base_url), encoding="utf-8")
                 sync = [args.octodns, "--config-file", str(config)]
-                (p_req, p_s), (a_req, a_s) = measure([sync, [*sync, "--doit"]], Path(tmp),
-                                                     {}, emu)
+                (p_req, p_s), (a_req, a_s) = measure([sync, [*sync, "--doit"]], Path(tmp), {}, emu)
                 got = len(emu.records(ZONE))
-            print(f"| {n:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | {p_req} | "
-                  f"{p_s:.2f} | {a_req} | {a_s:.2f} |", flush=True)
+            print(
+                f"| {n:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | {p_req} | "
+                f"{p_s:.2f} | {a_req} | {a_s:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

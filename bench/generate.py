@@ -1,6 +1,6 @@
 """Generate a repository of N accounts (mixed modes, both locales, overrides in about a third).
 
-    python bench/generate.py 1000 /tmp/bench-1000
+python bench/generate.py 1000 /tmp/bench-1000
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ SENDERS = [
     "    security: starttls\n    port: 587\n    username: reports@a{n}.example.com\n"
     "    password: {{env: A{n}_SMTP_PASSWORD}}\n    from_address: reports@a{n}.example.com\n",
     "sender:\n  mode: hosted\n  from_name: Account {n}\n  hosted:\n    domain: mail.a{n}.example.com\n"
-    "    from_address: news@mail.a{n}.example.com\n    verification: \"tok-{n:08d}\"\n"
+    '    from_address: news@mail.a{n}.example.com\n    verification: "tok-{n:08d}"\n'
     "    click_tracking: true\n    dns: {{provider: cloudflare, zone: example.com}}\n",
 ]
 OVERRIDES = """\

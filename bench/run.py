@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
 
 def timed(argv: list[str], cwd: Path) -> float:
@@ -43,9 +43,12 @@ def main(sizes: list[int]) -> None:
             validate = statistics.median(timed([*tool, "validate"], env_repo) for _ in range(3))
             compile_ = statistics.median(
                 timed([*tool, "compile", "--out", str(Path(tmp) / f"out{i}")], env_repo)
-                for i in range(3))
-            print(f"| {n:,} | {validate:.2f} | {compile_:.2f} | {1000 * compile_ / n:.2f} |",
-                  flush=True)
+                for i in range(3)
+            )
+            print(
+                f"| {n:,} | {validate:.2f} | {compile_:.2f} | {1000 * compile_ / n:.2f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
 
 from .conftest import ROOT
@@ -39,13 +39,17 @@ class Env:
         return path
 
     def managed(self, zone: str) -> list[tuple[str, str, str]]:
-        return sorted((r["type"], r["name"], r["content"]) for r in self.emu.records(zone)
-                      if (r["comment"] or "").startswith("managed-by=ametrika-gitops"))
+        return sorted(
+            (r["type"], r["name"], r["content"])
+            for r in self.emu.records(zone)
+            if (r["comment"] or "").startswith("managed-by=ametrika-gitops")
+        )
 
 
 @pytest.fixture
-def cf(repo: Path, monkeypatch: pytest.MonkeyPatch,
-       capsys: pytest.CaptureFixture[str]) -> Iterator[Env]:
+def cf(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Env]:
     """An emulator with zone acme.fr (Free plan), the repository's bundled accounts, and the
     environment of a CI job that has the token."""
     shutil.copytree(ROOT / "overrides", repo / "overrides")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ametrika_gitops.project import Project
+from ametrika_gitops.check.project import Project
 
 ROOT = Path(__file__).resolve().parent.parent
 

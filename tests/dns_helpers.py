@@ -19,7 +19,7 @@ TYPES = {"A": dnslib.A, "CNAME": dnslib.CNAME, "TXT": dnslib.TXT, "MX": None, "N
 
 def txt_strings(value: str) -> list[bytes]:
     raw = value.encode()
-    return [raw[i:i + 255] for i in range(0, len(raw), 255)] or [b""]
+    return [raw[i : i + 255] for i in range(0, len(raw), 255)] or [b""]
 
 
 @dataclass

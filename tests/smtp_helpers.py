@@ -29,15 +29,24 @@ class Recorder:
     messages: list[Received] = field(default_factory=list)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos),
-                                      envelope.original_content or envelope.content))
+        self.messages.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                envelope.original_content or envelope.content,
+            )
+        )
         return "250 Message accepted for delivery"
 
 
-def authenticator(server: Any, session: Any, envelope: Any, mechanism: str,
-                  auth_data: Any) -> AuthResult:
-    ok = (isinstance(auth_data, LoginPassword) and auth_data.login == USER.encode()
-          and auth_data.password == PASSWORD.encode())
+def authenticator(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
+    ok = (
+        isinstance(auth_data, LoginPassword)
+        and auth_data.login == USER.encode()
+        and auth_data.password == PASSWORD.encode()
+    )
     return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535
 
 
@@ -65,23 +74,32 @@ class _ImplicitTLSController(Controller):
 
 
 @contextmanager
-def smtp_server(kind: str, ca: trustme.CA | None = None,
-                names: tuple[str, ...] = ()) -> Iterator[tuple[Recorder, int]]:
+def smtp_server(
+    kind: str, ca: trustme.CA | None = None, names: tuple[str, ...] = ()
+) -> Iterator[tuple[Recorder, int]]:
     """kind: implicit (TLS on connect), starttls (required), plain, no-starttls."""
     recorder = Recorder()
     port = free_port()
-    common: dict[str, Any] = {"hostname": "127.0.0.1", "port": port,
-                              "authenticator": authenticator}
+    common: dict[str, Any] = {"hostname": "127.0.0.1", "port": port, "authenticator": authenticator}
     if kind == "implicit":
         assert ca is not None
         # AUTH is only advertised with auth_require_tls=False over implicit TLS (aiosmtpd #281)
         ctl: Controller = _ImplicitTLSController(
-            recorder, ssl_context=server_context(ca, *names), auth_require_tls=False,
-            auth_required=True, **common)
+            recorder,
+            ssl_context=server_context(ca, *names),
+            auth_require_tls=False,
+            auth_required=True,
+            **common,
+        )
     elif kind == "starttls":
         assert ca is not None
-        ctl = Controller(recorder, tls_context=server_context(ca, *names),
-                         require_starttls=True, auth_required=True, **common)
+        ctl = Controller(
+            recorder,
+            tls_context=server_context(ca, *names),
+            require_starttls=True,
+            auth_required=True,
+            **common,
+        )
     elif kind == "plain":
         ctl = Controller(recorder, auth_require_tls=False, auth_required=True, **common)
     elif kind == "no-starttls":

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from ametrika_gitops.check.pipeline import check_files
+from ametrika_gitops.check.project import Project
+from ametrika_gitops.check.rules import RULES
 from ametrika_gitops.diagnostics import render
-from ametrika_gitops.project import Project
-from ametrika_gitops.rules import RULES
-from ametrika_gitops.validate import check_files
 
 from .conftest import ROOT
 
@@ -63,8 +63,10 @@ def test_every_rule_documents_a_passing_and_a_failing_example() -> None:
 
 
 def test_inline_secret_is_never_echoed(project: Project) -> None:
-    for name, secret in (("inline-secret", "Sup3r-Secret-Value"), ("inline-secret-number",
-                                                                   "123456789")):
+    for name, secret in (
+        ("inline-secret", "Sup3r-Secret-Value"),
+        ("inline-secret-number", "123456789"),
+    ):
         file = CASES / "invalid" / f"{name}.yaml"
         for fmt in ("text", "json", "github"):
             out = render(check_files(project, [file])[0].diagnostics, fmt)
@@ -72,9 +74,19 @@ def test_inline_secret_is_never_echoed(project: Project) -> None:
             assert secret not in out
 
 
-LOADER_CODES = ("empty-file", "not-a-mapping", "invalid-utf8", "yaml-syntax", "duplicate-key",
-                "yaml-multiple-documents", "yaml-merge-key", "yaml-complex-key",
-                "yaml-recursive-alias", "yaml-too-deep", "yaml-too-many-nodes")
+LOADER_CODES = (
+    "empty-file",
+    "not-a-mapping",
+    "invalid-utf8",
+    "yaml-syntax",
+    "duplicate-key",
+    "yaml-multiple-documents",
+    "yaml-merge-key",
+    "yaml-complex-key",
+    "yaml-recursive-alias",
+    "yaml-too-deep",
+    "yaml-too-many-nodes",
+)
 
 
 def test_every_loader_error_has_a_case() -> None:
@@ -87,6 +99,8 @@ def test_file_over_one_mebibyte(project: Project, tmp_path: Path) -> None:
     big = tmp_path / "big.yaml"
     big.write_bytes(b"version: 1\n# " + b"x" * (1024 * 1024) + b"\n")
     got = render(check_files(project, [big])[0].diagnostics, "text")
-    assert got.endswith(":1:1: error[file-too-large]: file is 1,048,590 bytes; the limit is "
-                        "1,048,576 (1 MiB); an account file is a few kilobytes: move long "
-                        "templates to {file: …} overrides\n")
+    assert got.endswith(
+        ":1:1: error[file-too-large]: file is 1,048,590 bytes; the limit is "
+        "1,048,576 (1 MiB); an account file is a few kilobytes: move long "
+        "templates to {file: …} overrides\n"
+    )

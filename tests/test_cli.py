@@ -12,15 +12,21 @@ from pathlib import Path
 import pytest
 
 from ametrika_gitops import __version__
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 
 from .conftest import MINIMAL, ROOT
 
-BAD = MINIMAL.replace("mode: ametrika", "mode: smtp\n  smtp:\n    host: smtp.example.com\n"
-                      "    port: 587\n    username: u\n    password: {{env: P}}\n"
-                      "    from_address: a@example.com")
-WARN = MINIMAL.replace("mode: ametrika", "mode: smtp\n  smtp:\n    host: smtp.gmail.com\n"
-                       "    username: u\n    password: {{env: P}}\n    from_address: a@example.com")
+BAD = MINIMAL.replace(
+    "mode: ametrika",
+    "mode: smtp\n  smtp:\n    host: smtp.example.com\n"
+    "    port: 587\n    username: u\n    password: {{env: P}}\n"
+    "    from_address: a@example.com",
+)
+WARN = MINIMAL.replace(
+    "mode: ametrika",
+    "mode: smtp\n  smtp:\n    host: smtp.gmail.com\n"
+    "    username: u\n    password: {{env: P}}\n    from_address: a@example.com",
+)
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -35,17 +41,26 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         assert command in out
 
 
-@pytest.mark.parametrize("argv", [["nonsense"], ["validate", "--format", "xml"],
-                                  ["plan", "--bogus"], ["validate", "no/such/file.yaml"]])
-def test_usage_errors_exit_1_without_traceback(argv: list[str],
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["nonsense"],
+        ["validate", "--format", "xml"],
+        ["plan", "--bogus"],
+        ["validate", "no/such/file.yaml"],
+    ],
+)
+def test_usage_errors_exit_1_without_traceback(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["--root", str(ROOT), *argv]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "Error" in err
 
 
-def test_validate_bundled_accounts(capsys: pytest.CaptureFixture[str],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_validate_bundled_accounts(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     assert main(["validate"]) == 0
     captured = capsys.readouterr()
@@ -57,18 +72,28 @@ def test_validate_error_formats(repo: Path, write_account, capsys) -> None:  # t
     write_account("x1", BAD.format(id="x1"))
     assert main(["validate"]) == 1
     text = capsys.readouterr().out
-    assert text == ("accounts/x1.yaml:11:11: error[smtp-port-security]: port 587 is not the "
-                    "SSL/TLS port; use 465, or security: starttls\n")
+    assert text == (
+        "accounts/x1.yaml:11:11: error[smtp-port-security]: port 587 is not the "
+        "SSL/TLS port; use 465, or security: starttls\n"
+    )
     assert main(["validate", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data == [{"path": "accounts/x1.yaml", "line": 11, "column": 11,
-                     "code": "smtp-port-security", "severity": "error",
-                     "message": "port 587 is not the SSL/TLS port",
-                     "hint": "use 465, or security: starttls"}]
+    assert data == [
+        {
+            "path": "accounts/x1.yaml",
+            "line": 11,
+            "column": 11,
+            "code": "smtp-port-security",
+            "severity": "error",
+            "message": "port 587 is not the SSL/TLS port",
+            "hint": "use 465, or security: starttls",
+        }
+    ]
     assert main(["validate", "--format", "github"]) == 1
     assert capsys.readouterr().out == (
         "::error file=accounts/x1.yaml,line=11,col=11,title=smtp-port-security::port 587 is "
-        "not the SSL/TLS port; use 465, or security: starttls\n")
+        "not the SSL/TLS port; use 465, or security: starttls\n"
+    )
 
 
 def test_warnings_pass_unless_strict(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +109,10 @@ def test_duplicate_ids_across_folders(repo: Path, write_account, capsys) -> None
     (repo / "more" / "x1.yaml").write_text(MINIMAL.format(id="x1"), encoding="utf-8")
     assert main(["validate", "accounts", "more"]) == 1
     out = capsys.readouterr().out
-    assert "more/x1.yaml:3:7: error[id-unique]: account id 'x1' is already used by " \
-           "accounts/x1.yaml" in out
+    assert (
+        "more/x1.yaml:3:7: error[id-unique]: account id 'x1' is already used by "
+        "accounts/x1.yaml" in out
+    )
 
 
 def test_plan_exit_codes_and_out(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -104,8 +131,9 @@ def test_plan_exit_codes_and_out(repo: Path, write_account, capsys) -> None:  # 
     assert captured.out == ""
 
 
-def test_plan_is_deterministic(monkeypatch: pytest.MonkeyPatch,
-                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_is_deterministic(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(ROOT)
     outputs = []
     for _ in range(2):
@@ -114,16 +142,18 @@ def test_plan_is_deterministic(monkeypatch: pytest.MonkeyPatch,
     assert outputs[0] == outputs[1]
 
 
-def test_not_in_a_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_in_a_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert main(["validate"]) == 1
     assert "no ametrika-gitops repository here" in capsys.readouterr().err
 
 
-def test_internal_error_asks_for_a_bug_report(monkeypatch: pytest.MonkeyPatch,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
-    import ametrika_gitops.cli as cli_module
+def test_internal_error_asks_for_a_bug_report(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ametrika_gitops.cli.common as cli_module
 
     def broken(*_: object) -> None:
         raise KeyError("boom")
@@ -149,14 +179,30 @@ def _console_script() -> str:
 
 def test_installed_console_script(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
-    run = subprocess.run([_console_script(), "validate"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [_console_script(), "validate"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
     assert "5 account files checked" in run.stderr
-    run = subprocess.run([_console_script(), "plan", "--format", "zone", "--detailed-exitcode"],
-                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [_console_script(), "plan", "--format", "zone", "--detailed-exitcode"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 2
     assert (ROOT / "tests" / "golden" / "plan.zone").read_text(encoding="utf-8") == run.stdout
-    run = subprocess.run([sys.executable, "-m", "ametrika_gitops", "--version"],
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [sys.executable, "-m", "ametrika_gitops", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0 and __version__ in run.stdout

@@ -25,8 +25,10 @@ ACME = [
 def test_every_sender_mode_apply_then_nothing_to_do(cf: Env) -> None:
     code, out, err = cf.run("plan", "--detailed-exitcode")
     assert code == 2
-    assert out.startswith("Plan (live): 6 to add, 0 to change, 0 to delete, in 1 zone; "
-                          "4 records for the DNS administrator in manual zones\n")
+    assert out.startswith(
+        "Plan (live): 6 to add, 0 to change, 0 to delete, in 1 zone; "
+        "4 records for the DNS administrator in manual zones\n"
+    )
     code, out, _ = cf.run("apply", "--auto-approve")
     assert code == 0, out
     assert "acme.fr: applied: 6 changes in 1 batch request (at most 200 changes a request" in out
@@ -62,9 +64,11 @@ def test_an_unowned_record_in_the_way_is_a_conflict_at_the_account(cf: Env) -> N
     mark = len(cf.emu.log)
     code, out, err = cf.run("plan")
     assert code == 1 and out == ""
-    assert ("accounts/acme.yaml:14:13: error[dns-conflict]: CNAME amk1._domainkey.mail.acme.fr "
-            "is needed (dkim-active), but a TXT record not managed by ametrika-gitops stands "
-            "there") in err
+    assert (
+        "accounts/acme.yaml:14:13: error[dns-conflict]: CNAME amk1._domainkey.mail.acme.fr "
+        "is needed (dkim-active), but a TXT record not managed by ametrika-gitops stands "
+        "there"
+    ) in err
     assert cf.run("apply", "--auto-approve")[0] == 1
     assert cf.writes(mark) == []
 
@@ -102,9 +106,10 @@ def test_an_offline_plan_cannot_be_applied(cf: Env) -> None:
 def test_deletions_are_guarded_except_for_removed_accounts(cf: Env) -> None:
     assert cf.run("apply", "--auto-approve")[0] == 0
     acme = cf.repo / "accounts" / "acme.yaml"
-    acme.write_text(acme.read_text(encoding="utf-8").replace("click_tracking: true",
-                                                             "click_tracking: false"),
-                    encoding="utf-8")
+    acme.write_text(
+        acme.read_text(encoding="utf-8").replace("click_tracking: true", "click_tracking: false"),
+        encoding="utf-8",
+    )
     code, out, _ = cf.run("plan")
     assert "- CNAME links.mail.acme.fr  track.ametrika.com" in out
     mark = len(cf.emu.log)
@@ -124,8 +129,11 @@ def test_deletions_are_guarded_except_for_removed_accounts(cf: Env) -> None:
 
 def test_leaving_the_hosted_mode_deletes_that_accounts_records(cf: Env) -> None:
     assert cf.run("apply", "--auto-approve")[0] == 0
-    cf.account("acme", "version: 1\naccount: {id: acme, name: ACME, admins: ['@a'], "
-                       "locales: [en]}\nsender: {mode: analytics-report, from_name: ACME}\n")
+    cf.account(
+        "acme",
+        "version: 1\naccount: {id: acme, name: ACME, admins: ['@a'], "
+        "locales: [en]}\nsender: {mode: analytics-report, from_name: ACME}\n",
+    )
     code, out, _ = cf.run("plan")
     assert out.count("no longer needed, account acme") == 6
     assert cf.run("apply", "--auto-approve", "--max-deletes", "6")[0] == 0
@@ -133,8 +141,13 @@ def test_leaving_the_hosted_mode_deletes_that_accounts_records(cf: Env) -> None:
 
 
 def test_a_partial_run_does_not_delete_other_accounts_records(cf: Env) -> None:
-    cf.emu.add_record("acme.fr", "CNAME", "amb.old.acme.fr", "gone.bounces.ametrika.com",
-                      comment="managed-by=ametrika-gitops account=gone")
+    cf.emu.add_record(
+        "acme.fr",
+        "CNAME",
+        "amb.old.acme.fr",
+        "gone.bounces.ametrika.com",
+        comment="managed-by=ametrika-gitops account=gone",
+    )
     code, out, _ = cf.run("plan", "accounts/acme.yaml")
     assert code == 0 and "gone" not in out
     code, out, _ = cf.run("plan")
@@ -191,11 +204,14 @@ def test_rate_limit_in_the_middle_then_a_rerun_converges(cf: Env) -> None:
     assert cf.managed("acme.fr") == sorted(ACME)
 
 
-@pytest.mark.parametrize("fault", [
-    Fault(method="POST", path_contains="/batch", status=502, after_commit=True),
-    Fault(method="POST", path_contains="/batch", drop=True, after_commit=True),
-    Fault(method="POST", path_contains="/batch", status=503),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault(method="POST", path_contains="/batch", status=502, after_commit=True),
+        Fault(method="POST", path_contains="/batch", drop=True, after_commit=True),
+        Fault(method="POST", path_contains="/batch", status=503),
+    ],
+)
 def test_a_lost_answer_or_a_5xx_during_apply_converges(cf: Env, fault: Fault) -> None:
     cf.emu.inject(fault)
     code, out, err = cf.run("apply", "--auto-approve")
@@ -209,8 +225,9 @@ def test_a_zone_that_fails_does_not_stop_the_others(cf: Env) -> None:
     cf.account("other", hosted("other", "mail.example.com"))
     cf.emu.add_record("example.com", "TXT", "_dmarc.mail.example.com", "v=DMARC1; p=none")
     acme_id = cf.emu.zone_named("acme.fr").id
-    cf.emu.inject(Fault(method="POST", path_contains=f"{acme_id}/dns_records/batch",
-                        status=400, times=2))  # the batch, and the one after a re-read
+    cf.emu.inject(
+        Fault(method="POST", path_contains=f"{acme_id}/dns_records/batch", status=400, times=2)
+    )  # the batch, and the one after a re-read
     code, out, err = cf.run("apply", "--auto-approve")
     assert code == 1
     assert "acme.fr: FAILED" in out and "example.com: applied" in out
@@ -238,8 +255,9 @@ def test_missing_and_invalid_tokens(cf: Env, monkeypatch: pytest.MonkeyPatch) ->
     assert "not-the-token" not in err
 
 
-def test_cloudflare_email_in_the_environment_is_ignored(cf: Env,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cloudflare_email_in_the_environment_is_ignored(
+    cf: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CLOUDFLARE_EMAIL", "someone@example.com")
     code, _, err = cf.run("apply", "--auto-approve")
     assert code == 0
@@ -251,8 +269,10 @@ def test_zone_not_visible_to_the_token(cf: Env) -> None:
     cf.account("lost", hosted("lost", "mail.nowhere.example"))
     code, _, err = cf.run("plan")
     assert code == 1
-    assert ("accounts/lost.yaml:7:13: error[dns-zone-not-found]: no zone visible to the API "
-            "token holds mail.nowhere.example (it sees: acme.fr)") in err
+    assert (
+        "accounts/lost.yaml:7:13: error[dns-zone-not-found]: no zone visible to the API "
+        "token holds mail.nowhere.example (it sees: acme.fr)"
+    ) in err
 
 
 def test_without_a_terminal_apply_needs_auto_approve(cf: Env) -> None:
@@ -265,22 +285,30 @@ def test_without_a_terminal_apply_needs_auto_approve(cf: Env) -> None:
 def test_plan_formats_of_a_live_plan(cf: Env) -> None:
     assert cf.run("apply", "--auto-approve")[0] == 0
     acme = cf.repo / "accounts" / "acme.yaml"
-    acme.write_text(acme.read_text(encoding="utf-8").replace("policy: quarantine",
-                                                             "policy: reject"), encoding="utf-8")
+    acme.write_text(
+        acme.read_text(encoding="utf-8").replace("policy: quarantine", "policy: reject"),
+        encoding="utf-8",
+    )
     code, out, _ = cf.run("plan", "--format", "json")
     data = json.loads(out)
     change = data["zones"][0]["changes"][0]
     assert (change["action"], change["record"]["content"]) == (
-        "update", "v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr")
+        "update",
+        "v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr",
+    )
     assert change["existing"]["content"] == '"v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.fr"'
     code, out, _ = cf.run("plan", "--format", "markdown")
     assert "| change | TXT | `_dmarc.mail.acme.fr` |" in out
     code, out, _ = cf.run("plan", "--format", "zone")
-    assert '_dmarc.mail.acme.fr.\t300\tIN\tTXT\t"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"' \
-        in out
+    assert (
+        '_dmarc.mail.acme.fr.\t300\tIN\tTXT\t"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"' in out
+    )
     assert cf.run("apply", "--auto-approve")[0] == 0
-    assert ("TXT", "_dmarc.mail.acme.fr", '"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"') in \
-        cf.managed("acme.fr")
+    assert (
+        "TXT",
+        "_dmarc.mail.acme.fr",
+        '"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"',
+    ) in cf.managed("acme.fr")
     assert TOKEN not in out
 
 
@@ -293,9 +321,14 @@ def test_on_a_terminal_apply_asks_first(cf: Env) -> None:
 
     def answer(reply: bytes) -> tuple[int, str]:
         master, slave = pty.openpty()
-        proc = subprocess.Popen([sys.executable, "-m", "ametrika_gitops", "apply"],
-                                cwd=cf.repo, stdin=slave, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=dict(os.environ))
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "ametrika_gitops", "apply"],
+            cwd=cf.repo,
+            stdin=slave,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
+        )
         os.close(slave)
         os.write(master, reply)
         out, err = proc.communicate(timeout=60)

@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 
 from .conftest import MINIMAL, ROOT
 
@@ -25,16 +25,25 @@ def test_compile_is_byte_identical_on_rerun(tmp_path: Path, monkeypatch) -> None
     assert compile_to(tmp_path / "b") == 0
     first = snapshot(tmp_path / "a")
     assert first == snapshot(tmp_path / "b")
-    assert sorted(first) == ["acme.json", "cafe-du-port.json", "globex.json", "initech.json",
-                             "manifest.json", "umbrella.json"]
+    assert sorted(first) == [
+        "acme.json",
+        "cafe-du-port.json",
+        "globex.json",
+        "initech.json",
+        "manifest.json",
+        "umbrella.json",
+    ]
 
 
 def test_bundle_content(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.chdir(ROOT)
     assert compile_to(tmp_path) == 0
     acme = json.loads((tmp_path / "acme.json").read_text(encoding="utf-8"))
-    assert acme["sender"]["from"] == {"name": "ACME Rapports", "address": "rapports@mail.acme.fr",
-                                      "header": "ACME Rapports <rapports@mail.acme.fr>"}
+    assert acme["sender"]["from"] == {
+        "name": "ACME Rapports",
+        "address": "rapports@mail.acme.fr",
+        "header": "ACME Rapports <rapports@mail.acme.fr>",
+    }
     insights_fr = acme["templates"]["insights"]["fr"]
     assert insights_fr["origin"] == "override"
     assert insights_fr["parts"]["html"]["file"] == "overrides/acme/insights.fr.html.j2"
@@ -44,11 +53,22 @@ def test_bundle_content(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no
     assert alert_fr["origin"] == "original"
     assert alert_fr["parts"]["subject"]["file"] == "templates/fr/alert.subject.j2"
     assert {r["purpose"] for r in acme["dns"]["records"]} == {
-        "ownership", "dkim-active", "dkim-standby", "return-path", "dmarc", "click-tracking"}
+        "ownership",
+        "dkim-active",
+        "dkim-standby",
+        "return-path",
+        "dmarc",
+        "click-tracking",
+    }
     assert acme["hash"].startswith("sha256:")
     manifest = json.loads((tmp_path / "manifest.json").read_text(encoding="utf-8"))
     assert [a["id"] for a in manifest["accounts"]] == [
-        "acme", "cafe-du-port", "globex", "initech", "umbrella"]
+        "acme",
+        "cafe-du-port",
+        "globex",
+        "initech",
+        "umbrella",
+    ]
     assert manifest["accounts"][0]["hash"] == acme["hash"]
 
 
@@ -66,8 +86,10 @@ def test_compile_prints_originals_and_overrides(tmp_path: Path, monkeypatch, cap
     monkeypatch.chdir(ROOT)
     assert compile_to(tmp_path) == 0
     out = capsys.readouterr().out
-    assert ("acme: hosted, 6 DNS records; 13 of 16 templates original; overridden: alert/en, "
-            "insights/en, insights/fr; footer overridden: en, fr") in out
+    assert (
+        "acme: hosted, 6 DNS records; 13 of 16 templates original; overridden: alert/en, "
+        "insights/en, insights/fr; footer overridden: en, fr"
+    ) in out
     assert "initech: ametrika, 0 DNS records; 16 of 16 templates original\n" in out
 
 
@@ -95,7 +117,8 @@ def test_reset_and_removed_accounts_update_the_output(repo: Path, write_account)
     alert = bundle["templates"]["alert"]["en"]
     assert alert["origin"] == "original"
     assert alert["parts"]["text"]["source"] == (
-        repo / "templates" / "en" / "alert.txt.j2").read_text(encoding="utf-8")
+        repo / "templates" / "en" / "alert.txt.j2"
+    ).read_text(encoding="utf-8")
     assert sorted(p.name for p in (repo / "build").iterdir()) == ["acme.json", "manifest.json"]
 
 

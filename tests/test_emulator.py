@@ -23,8 +23,12 @@ def emu() -> Iterator[CloudflareEmulator]:
 
 
 def client(emu: CloudflareEmulator, token: str = TOKEN, retries: int = 0) -> cloudflare.Cloudflare:
-    return cloudflare.Cloudflare(api_token=token, base_url=emu.base_url, max_retries=retries,
-                                 _strict_response_validation=True)
+    return cloudflare.Cloudflare(
+        api_token=token,
+        base_url=emu.base_url,
+        max_retries=retries,
+        _strict_response_validation=True,
+    )
 
 
 def codes(exc: cloudflare.APIStatusError) -> list[int]:
@@ -66,30 +70,59 @@ def test_record_pagination_ends_with_an_empty_page(emu: CloudflareEmulator) -> N
 
 def test_full_record_objects_and_envelopes(emu: CloudflareEmulator) -> None:
     cf = client(emu)
-    r = cf.dns.records.create(zone_id=zone_id(emu), type="CNAME", name="www",
-                              content="Target.Example.", ttl=1, proxied=True, comment="c")
-    assert (r.name, r.content, r.proxied, r.proxiable) == ("www.a.example", "target.example",
-                                                           True, True)
-    raw = httpx.get(f"{emu.base_url}/zones/{zone_id(emu)}/dns_records/{r.id}",
-                    headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    r = cf.dns.records.create(
+        zone_id=zone_id(emu),
+        type="CNAME",
+        name="www",
+        content="Target.Example.",
+        ttl=1,
+        proxied=True,
+        comment="c",
+    )
+    assert (r.name, r.content, r.proxied, r.proxiable) == (
+        "www.a.example",
+        "target.example",
+        True,
+        True,
+    )
+    raw = httpx.get(
+        f"{emu.base_url}/zones/{zone_id(emu)}/dns_records/{r.id}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ).json()
     assert raw["success"] is True and raw["errors"] == [] and raw["messages"] == []
-    assert {"id", "name", "type", "content", "proxiable", "proxied", "ttl", "settings", "meta",
-            "comment", "tags", "created_on", "modified_on"} <= set(raw["result"])
+    assert {
+        "id",
+        "name",
+        "type",
+        "content",
+        "proxiable",
+        "proxied",
+        "ttl",
+        "settings",
+        "meta",
+        "comment",
+        "tags",
+        "created_on",
+        "modified_on",
+    } <= set(raw["result"])
 
 
-@pytest.mark.parametrize("first, second, code", [
-    (("A", "x", "192.0.2.1"), ("CNAME", "x", "t.example"), 81053),
-    (("CNAME", "x", "t.example"), ("TXT", "x", "hello"), 81054),
-    (("TXT", "x", "hello"), ("TXT", "x", '"hello"'), 81058),
-])
-def test_cloudflare_validations(emu: CloudflareEmulator, first: tuple[str, str, str],
-                                second: tuple[str, str, str], code: int) -> None:
+@pytest.mark.parametrize(
+    "first, second, code",
+    [
+        (("A", "x", "192.0.2.1"), ("CNAME", "x", "t.example"), 81053),
+        (("CNAME", "x", "t.example"), ("TXT", "x", "hello"), 81054),
+        (("TXT", "x", "hello"), ("TXT", "x", '"hello"'), 81058),
+    ],
+)
+def test_cloudflare_validations(
+    emu: CloudflareEmulator, first: tuple[str, str, str], second: tuple[str, str, str], code: int
+) -> None:
     cf = client(emu)
     zid = zone_id(emu)
     cf.dns.records.create(zone_id=zid, type=first[0], name=first[1], content=first[2], ttl=1)
     with pytest.raises(cloudflare.BadRequestError) as caught:
-        cf.dns.records.create(zone_id=zid, type=second[0], name=second[1], content=second[2],
-                              ttl=1)
+        cf.dns.records.create(zone_id=zid, type=second[0], name=second[1], content=second[2], ttl=1)
     assert codes(caught.value) == [code]
 
 
@@ -100,8 +133,7 @@ def test_ttl_proxy_and_missing_record(emu: CloudflareEmulator) -> None:
         cf.dns.records.create(zone_id=zid, type="TXT", name="x", content="y", ttl=30)
     assert codes(caught.value) == [9021]
     with pytest.raises(cloudflare.BadRequestError) as caught:
-        cf.dns.records.create(zone_id=zid, type="TXT", name="x", content="y", ttl=1,
-                              proxied=True)
+        cf.dns.records.create(zone_id=zid, type="TXT", name="x", content="y", ttl=1, proxied=True)
     assert codes(caught.value) == [9004]
     with pytest.raises(cloudflare.NotFoundError) as nf:
         cf.dns.records.delete("f" * 32, zone_id=zid)
@@ -124,8 +156,11 @@ def test_batch_order_is_deletes_patches_puts_posts(emu: CloudflareEmulator) -> N
     zid = zone_id(emu)
     old = cf.dns.records.create(zone_id=zid, type="TXT", name="x", content="old", ttl=1)
     # the post would be an identical record if the delete did not come first
-    out = cf.dns.records.batch(zone_id=zid, deletes=[{"id": old.id}],
-                               posts=[{"type": "TXT", "name": "x", "content": "old", "ttl": 1}])
+    out = cf.dns.records.batch(
+        zone_id=zid,
+        deletes=[{"id": old.id}],
+        posts=[{"type": "TXT", "name": "x", "content": "old", "ttl": 1}],
+    )
     assert out is not None and len(out.deletes or []) == 1 and len(out.posts or []) == 1
     assert [r["content"] for r in emu.records("a.example")] == ["old"]
 
@@ -136,9 +171,13 @@ def test_batch_is_all_or_nothing(emu: CloudflareEmulator) -> None:
     emu.add_record("a.example", "A", "www.a.example", "192.0.2.1")
     before = emu.records("a.example")
     with pytest.raises(cloudflare.BadRequestError) as caught:
-        cf.dns.records.batch(zone_id=zid, posts=[
-            {"type": "TXT", "name": "ok", "content": "fine", "ttl": 1},
-            {"type": "CNAME", "name": "www", "content": "t.example", "ttl": 1}])
+        cf.dns.records.batch(
+            zone_id=zid,
+            posts=[
+                {"type": "TXT", "name": "ok", "content": "fine", "ttl": 1},
+                {"type": "CNAME", "name": "www", "content": "t.example", "ttl": 1},
+            ],
+        )
     assert codes(caught.value) == [81053]
     assert emu.records("a.example") == before
 

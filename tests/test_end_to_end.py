@@ -12,11 +12,11 @@ import spf
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from ametrika_gitops.check.pipeline import check_files
+from ametrika_gitops.check.project import Project, account_files
+from ametrika_gitops.dns.diff import unquote_txt
+from ametrika_gitops.dns.records import organizational_domain
 from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
-from ametrika_gitops.plan.diff import unquote_txt
-from ametrika_gitops.project import Project, account_files
-from ametrika_gitops.records import organizational_domain
-from ametrika_gitops.validate import check_files
 
 from .cloudflare_helpers import TOKEN, Env, cf  # noqa: F401 - cf is a fixture
 from .dns_helpers import Zones, dns_server, resolver
@@ -25,14 +25,18 @@ from .test_verify import dkim_txt
 PLATFORM_IP = "203.0.113.25"
 
 
-def test_applied_records_let_a_signed_compiled_email_pass(cf: Env, capsys,  # type: ignore[no-untyped-def]
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_applied_records_let_a_signed_compiled_email_pass(
+    cf: Env,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     assert cf.run("apply", "--auto-approve")[0] == 0
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     zones = Zones()
     for r in cf.emu.records("acme.fr"):  # the zone exactly as the API holds it
-        zones.add(r["type"], r["name"], unquote_txt(r["content"]) if r["type"] == "TXT"
-                  else r["content"])
+        zones.add(
+            r["type"], r["name"], unquote_txt(r["content"]) if r["type"] == "TXT" else r["content"]
+        )
     zones.add("MX", "acme.fr", "10 mx.acme.fr")
     zones.add("TXT", "amk1.acme.dkim.ametrika.com", dkim_txt(key))  # the platform's side
     zones.add("TXT", "amk2.acme.dkim.ametrika.com", dkim_txt(key))
@@ -40,17 +44,24 @@ def test_applied_records_let_a_signed_compiled_email_pass(cf: Env, capsys,  # ty
     zones.add("A", "track.ametrika.com", "203.0.113.80")
 
     project = Project.open(cf.repo)
-    (checked,) = check_files(project, account_files((cf.repo / "accounts" / "acme.yaml",),
-                                                    project.root))
+    (checked,) = check_files(
+        project, account_files((cf.repo / "accounts" / "acme.yaml",), project.root)
+    )
     account = checked.account
     assert account is not None and account.sender.hosted is not None
     mail = next(e for e in checked.emails if (e.type_id, e.locale) == ("insights", "fr"))
     raw = message_bytes(build_message(account, mail, "qa@acme.fr"))
     domain = account.sender.hosted.domain
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption())
-    signed = dkim.sign(raw, b"amk1", domain.encode(), pem,
-                       include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    signed = dkim.sign(
+        raw,
+        b"amk1",
+        domain.encode(),
+        pem,
+        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+    )
 
     with dns_server(zones) as port:
         res = resolver(port)
@@ -72,7 +83,8 @@ def test_applied_records_let_a_signed_compiled_email_pass(cf: Env, capsys,  # ty
         from_domain = account.sender.from_address.rpartition("@")[2]
         assert from_domain == domain
         assert organizational_domain(sender.rpartition("@")[2]) == organizational_domain(
-            from_domain)
+            from_domain
+        )
 
         monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", PLATFORM_IP)
         code, out, _ = cf.run("verify", "acme", "--nameserver", f"127.0.0.1:{port}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ametrika_gitops.loader import MAX_BYTES, MAX_NODES, load_bytes
+from ametrika_gitops.config.loader import MAX_BYTES, MAX_NODES, load_bytes
 
 
 def codes(raw: bytes) -> list[tuple[str, int, int]]:

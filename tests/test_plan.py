@@ -13,10 +13,10 @@ import dns.zone
 import jsonschema
 import pytest
 
-from ametrika_gitops.plan.offline import offline_plan
-from ametrika_gitops.plan.render import RENDERERS
-from ametrika_gitops.project import Project, account_files
-from ametrika_gitops.validate import check_files
+from ametrika_gitops.check.pipeline import check_files
+from ametrika_gitops.check.project import Project, account_files
+from ametrika_gitops.dns.formats import RENDERERS
+from ametrika_gitops.dns.offline import offline_plan
 
 from .conftest import ROOT
 
@@ -48,7 +48,8 @@ def test_json_plan_follows_its_schema(project: Project) -> None:
 
 def test_zone_output_is_valid_bind_and_splits_long_txt(project: Project, repo: Path) -> None:
     rua = ",".join(f"mailto:dmarc-report-{i:02d}@reports.example.com" for i in range(8))
-    (repo / "accounts" / "long.yaml").write_text(f"""\
+    (repo / "accounts" / "long.yaml").write_text(
+        f"""\
 version: 1
 account: {{id: long, name: Long, admins: ["@a"], locales: [en]}}
 sender:
@@ -59,7 +60,9 @@ sender:
     from_address: a@mail.example.com
     verification: "tok-1234567890"
     dmarc: {{policy: reject, rua: "{rua}"}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     local = Project.open(repo)
     results = check_files(local, account_files((), local.root))
     assert [d for r in results for d in r.diagnostics] == []

@@ -8,24 +8,62 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ametrika_gitops.loader import load_bytes
-from ametrika_gitops.project import Project
-from ametrika_gitops.validate import check_file
+from ametrika_gitops.check.pipeline import check_file
+from ametrika_gitops.check.project import Project
+from ametrika_gitops.config.loader import load_bytes
 
 from .conftest import ROOT
 
 PROJECT = Project.open(ROOT)
-KEYS = st.sampled_from(["version", "account", "sender", "templates", "test", "id", "name",
-                        "mode", "smtp", "hosted", "port", "security", "password", "domain",
-                        "from_address", "locales", "admins", "en", "fr", "insights", "footer",
-                        "subject", "html", "text", "file", "dmarc", "dns", "zone", "x"])
-SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
-                    st.text(max_size=30), st.sampled_from(["smtp", "hosted", "ametrika", "{{ x }}",
-                                                           "{% if %}", "a@b.c", "465"]))
-VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)), max_leaves=25)
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+KEYS = st.sampled_from(
+    [
+        "version",
+        "account",
+        "sender",
+        "templates",
+        "test",
+        "id",
+        "name",
+        "mode",
+        "smtp",
+        "hosted",
+        "port",
+        "security",
+        "password",
+        "domain",
+        "from_address",
+        "locales",
+        "admins",
+        "en",
+        "fr",
+        "insights",
+        "footer",
+        "subject",
+        "html",
+        "text",
+        "file",
+        "dmarc",
+        "dns",
+        "zone",
+        "x",
+    ]
+)
+SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=30),
+    st.sampled_from(["smtp", "hosted", "ametrika", "{{ x }}", "{% if %}", "a@b.c", "465"]),
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(KEYS, inner, max_size=5)),
+    max_leaves=25,
+)
+SETTINGS = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _check(tmp: Path, raw: bytes) -> None:
@@ -58,7 +96,10 @@ def test_arbitrary_yaml_never_crashes_the_validator(tmp_path_factory, data: dict
 @SETTINGS
 @given(VALUES)
 def test_arbitrary_account_shaped_documents(tmp_path_factory, sender: object) -> None:  # type: ignore[no-untyped-def]
-    data = {"version": 1, "account": {"id": "prop", "name": "P", "admins": ["@a"],
-                                      "locales": ["en"]},
-            "sender": sender, "templates": {"insights": {"en": {"subject": sender}}}}
+    data = {
+        "version": 1,
+        "account": {"id": "prop", "name": "P", "admins": ["@a"], "locales": ["en"]},
+        "sender": sender,
+        "templates": {"insights": {"en": {"subject": sender}}},
+    }
     _check(tmp_path_factory.mktemp("a"), yaml.safe_dump(data, allow_unicode=True).encode())

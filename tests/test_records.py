@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ametrika_gitops.model import Account, Dmarc, Hosted, Sender
-from ametrika_gitops.records import (
+from ametrika_gitops.config.model import Account, Dmarc, Hosted, Sender
+from ametrika_gitops.dns.records import (
     desired_records,
     dmarc_content,
     organizational_domain,
     txt_chunks,
 )
 
-HOSTED = Hosted(domain="mail.acme.fr", from_address="r@mail.acme.fr", verification="tok.123456",
-                return_path="amb", click_tracking=True, dmarc=Dmarc(), provider="cloudflare",
-                zone=None)
+HOSTED = Hosted(
+    domain="mail.acme.fr",
+    from_address="r@mail.acme.fr",
+    verification="tok.123456",
+    return_path="amb",
+    click_tracking=True,
+    dmarc=Dmarc(),
+    provider="cloudflare",
+    zone=None,
+)
 
 
 def account(hosted: Hosted | None = HOSTED, mode: str = "hosted") -> Account:
@@ -32,8 +39,12 @@ def test_full_record_set_in_the_design_order() -> None:
         ("dkim-active", "CNAME", "amk1._domainkey.mail.acme.fr", "amk1.acme.dkim.ametrika.com"),
         ("dkim-standby", "CNAME", "amk2._domainkey.mail.acme.fr", "amk2.acme.dkim.ametrika.com"),
         ("return-path", "CNAME", "amb.mail.acme.fr", "acme.bounces.ametrika.com"),
-        ("dmarc", "TXT", "_dmarc.mail.acme.fr",
-         "v=DMARC1; p=none; rua=mailto:acme@dmarc.ametrika.com"),
+        (
+            "dmarc",
+            "TXT",
+            "_dmarc.mail.acme.fr",
+            "v=DMARC1; p=none; rua=mailto:acme@dmarc.ametrika.com",
+        ),
         ("click-tracking", "CNAME", "links.mail.acme.fr", "track.ametrika.com"),
     ]
 
@@ -43,7 +54,8 @@ def test_optional_records_follow_the_settings() -> None:
     purposes = [p for p, *_ in table(account(minimal))]
     assert purposes == ["dkim-active", "dkim-standby", "return-path", "dmarc"]
     assert ("return-path", "CNAME", "bounce.mail.acme.fr", "acme.bounces.ametrika.com") in table(
-        account(minimal))
+        account(minimal)
+    )
 
 
 def test_no_records_outside_the_hosted_mode() -> None:
@@ -58,11 +70,19 @@ def test_mail_records_are_never_proxied_and_ttl_is_automatic() -> None:
 
 
 def test_dmarc_content_and_its_condition() -> None:
-    d = Dmarc(policy="reject", rua="mailto:a@acme.fr", subdomain_policy="quarantine", pct=50,
-              adkim="s", aspf="r", ruf="mailto:f@acme.fr")
+    d = Dmarc(
+        policy="reject",
+        rua="mailto:a@acme.fr",
+        subdomain_policy="quarantine",
+        pct=50,
+        adkim="s",
+        aspf="r",
+        ruf="mailto:f@acme.fr",
+    )
     assert dmarc_content("acme", replace(HOSTED, dmarc=d)) == (
         "v=DMARC1; p=reject; sp=quarantine; pct=50; adkim=s; aspf=r; rua=mailto:a@acme.fr; "
-        "ruf=mailto:f@acme.fr")
+        "ruf=mailto:f@acme.fr"
+    )
     dmarc = [r for r in desired_records(account()) if r.purpose == "dmarc"][0]
     assert dmarc.condition == "only if no DMARC record exists at mail.acme.fr or acme.fr"
 

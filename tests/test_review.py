@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 from ametrika_gitops.review.preview import find_browser
 
 from .conftest import ROOT
@@ -27,11 +27,18 @@ AUTHORS = {"alice": "Alice Martin", "bob": "Bob Durand", "carol": "Carol Petit"}
 
 def git(repo: Path, *args: str, who: str = "alice", day: int = 1) -> str:
     date = f"2026-03-{day:02d}T10:00:00+00:00"
-    env = dict(os.environ, GIT_AUTHOR_NAME=AUTHORS[who], GIT_AUTHOR_EMAIL=f"{who}@example.com",
-               GIT_COMMITTER_NAME=AUTHORS[who], GIT_COMMITTER_EMAIL=f"{who}@example.com",
-               GIT_AUTHOR_DATE=date, GIT_COMMITTER_DATE=date)
-    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True,
-                          text=True).stdout
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME=AUTHORS[who],
+        GIT_AUTHOR_EMAIL=f"{who}@example.com",
+        GIT_COMMITTER_NAME=AUTHORS[who],
+        GIT_COMMITTER_EMAIL=f"{who}@example.com",
+        GIT_AUTHOR_DATE=date,
+        GIT_COMMITTER_DATE=date,
+    )
+    return subprocess.run(
+        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -52,21 +59,47 @@ def history_repo(repo: Path) -> Path:
     git(repo, "commit", "-qm", "Add acme and initech", day=1)
     git(repo, "checkout", "-q", "-b", "feature")
     acme = repo / "accounts" / "acme.yaml"
-    edit(acme, "  alert:\n    en:\n", "  alert:\n    fr:\n      subject: \"ACME : {{ alert_name }}\"\n    en:\n")
+    edit(
+        acme,
+        "  alert:\n    en:\n",
+        '  alert:\n    fr:\n      subject: "ACME : {{ alert_name }}"\n    en:\n',
+    )
     git(repo, "commit", "-qam", "acme: French alert subject", who="bob", day=2)
-    edit(acme, "    en:\n      text: |\n        {{ alert_name }}: {{ metric }} is at {{ value }} "
-               "(threshold {{ threshold }}).\n        Open the dashboard: {{ dashboard_url }}\n", "")
-    git(repo, "commit", "-qam", "acme: back to the original English alert text", who="bob",
-        day=3)
+    edit(
+        acme,
+        "    en:\n      text: |\n        {{ alert_name }}: {{ metric }} is at {{ value }} "
+        "(threshold {{ threshold }}).\n        Open the dashboard: {{ dashboard_url }}\n",
+        "",
+    )
+    git(repo, "commit", "-qam", "acme: back to the original English alert text", who="bob", day=3)
     git(repo, "checkout", "-q", "main")
     (repo / "templates" / "fr" / "insights.subject.j2").write_text(
-        "Vos insights pour {{ period.label }}\n", encoding="utf-8")
-    edit(repo / "accounts" / "initech.yaml", "from_name: Initech via Ametrika",
-         "from_name: Initech Analytics")
-    git(repo, "commit", "-qam", "Reword the French insights subject; rename Initech's sender",
-        who="carol", day=4)
-    git(repo, "merge", "-q", "--no-ff", "feature", "-m",
-        "Merge pull request #7 from bob/feature", who="alice", day=5)
+        "Vos insights pour {{ period.label }}\n", encoding="utf-8"
+    )
+    edit(
+        repo / "accounts" / "initech.yaml",
+        "from_name: Initech via Ametrika",
+        "from_name: Initech Analytics",
+    )
+    git(
+        repo,
+        "commit",
+        "-qam",
+        "Reword the French insights subject; rename Initech's sender",
+        who="carol",
+        day=4,
+    )
+    git(
+        repo,
+        "merge",
+        "-q",
+        "--no-ff",
+        "feature",
+        "-m",
+        "Merge pull request #7 from bob/feature",
+        who="alice",
+        day=5,
+    )
     return repo
 
 
@@ -99,8 +132,7 @@ def test_diff_text_and_markdown(history_repo: Path, capsys) -> None:  # type: ig
     assert "subject: original changed upstream under this account's override" in text
     assert "sender from.name: 'Initech via Ametrika' → 'Initech Analytics'" in text
     golden("diff.txt", normalise(text, history_repo))
-    code, markdown = run(capsys, "diff", "--base", base, "--head", "main", "--format",
-                         "markdown")
+    code, markdown = run(capsys, "diff", "--base", base, "--head", "main", "--format", "markdown")
     assert "| `acme` | changed |" in markdown and "<details><summary><b>acme</b>" in markdown
     golden("diff.md", normalise(markdown, history_repo))
 
@@ -110,11 +142,11 @@ def test_diff_defaults_to_the_working_tree_and_leaves_it_alone(history_repo: Pat
     before = git(history_repo, "status", "--porcelain")
     code, text = run(capsys, "diff", "--base", "HEAD")
     assert code == 0
-    assert ("dns + TXT _dmarc.mail.acme.fr v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"
-            in text)
+    assert "dns + TXT _dmarc.mail.acme.fr v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr" in text
     assert git(history_repo, "status", "--porcelain") == before
     assert run(capsys, "diff", "--base", "HEAD", "--head", "HEAD")[1].startswith(
-        "No effective change")
+        "No effective change"
+    )
 
 
 def test_diff_html_shows_old_and_new_side_by_side(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -126,14 +158,15 @@ def test_diff_html_shows_old_and_new_side_by_side(history_repo: Path, capsys) ->
 def test_markdown_is_truncated_under_githubs_limit(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     for i in range(60):
         text = (history_repo / "accounts" / "acme.yaml").read_text(encoding="utf-8")
-        text = text.replace("id: acme", f"id: acme{i:02d}").replace("mail.acme.fr",
-                                                                      f"m{i}.acme.fr")
+        text = text.replace("id: acme", f"id: acme{i:02d}").replace("mail.acme.fr", f"m{i}.acme.fr")
         (history_repo / "accounts" / f"acme{i:02d}.yaml").write_text(text, encoding="utf-8")
     git(history_repo, "add", "-A")
     git(history_repo, "commit", "-qm", "many", day=6)
     (history_repo / "templates" / "en" / "alert.txt.j2").write_text(
         "{{ alert_name }}\n" + "A much longer explanation line.\n" * 40 + "{{ dashboard_url }}"
-        "\n{{ metric }} {{ value }} {{ threshold }} {{ triggered_at }}\n", encoding="utf-8")
+        "\n{{ metric }} {{ value }} {{ threshold }} {{ triggered_at }}\n",
+        encoding="utf-8",
+    )
     code, markdown = run(capsys, "diff", "--base", "HEAD", "--format", "markdown")
     assert len(markdown) < 65_536
     assert "**Truncated:**" in markdown and "did not fit in a comment" in markdown
@@ -154,20 +187,27 @@ def test_history_text_and_json(history_repo: Path, capsys) -> None:  # type: ign
     assert reset == ["alert/en: text: overridden → reset to original (H13)"]
     upstream = entries[3]["changes"]
     assert "insights/fr: subject: original changed upstream under this account's override" in (
-        upstream)
+        upstream
+    )
     code, text = run(capsys, "history", "--since", "2026-03-03T12:00:00+00:00")
     assert "French alert subject" not in text and "Reword" in text
 
 
-def test_history_works_from_any_folder_and_refuses_shallow_clones(history_repo: Path, capsys,  # type: ignore[no-untyped-def]
-                                                                  tmp_path: Path,
-                                                                  monkeypatch) -> None:
+def test_history_works_from_any_folder_and_refuses_shallow_clones(
+    history_repo: Path,
+    capsys,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    monkeypatch,
+) -> None:
     monkeypatch.chdir(history_repo / "overrides" / "acme")
     code, text = run(capsys, "history", "initech")
     assert code == 0 and "Initech via Ametrika" in text
     shallow = tmp_path / "shallow"
-    subprocess.run(["git", "clone", "-q", "--depth", "1", history_repo.as_uri(), str(shallow)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", history_repo.as_uri(), str(shallow)],
+        check=True,
+        capture_output=True,
+    )
     monkeypatch.chdir(shallow)
     capsys.readouterr()
     assert main(["history"]) == 1
@@ -191,10 +231,10 @@ def _png_pixels_vary(path: Path) -> bool:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     pos, idat = 8, b""
     while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos:pos + 4])
-        kind = data[pos + 4:pos + 8]
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
         if kind == b"IDAT":
-            idat += data[pos + 8:pos + 8 + length]
+            idat += data[pos + 8 : pos + 8 + length]
         pos += 12 + length
     return len(set(zlib.decompress(idat))) > 16
 
@@ -206,18 +246,25 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
     assert code == 0 and "wrote 16 e-mails" in out
     index = (repo / "prev" / "index.html").read_text(encoding="utf-8")
     assert index.count("<tr><td>") == 16 and 'href="insights.fr.html"' in index
-    assert (repo / "prev" / "alert.fr.txt").read_text(encoding="utf-8").startswith(
-        "Subject: Alerte : Baisse du taux de conversion\n")
+    assert (
+        (repo / "prev" / "alert.fr.txt")
+        .read_text(encoding="utf-8")
+        .startswith("Subject: Alerte : Baisse du taux de conversion\n")
+    )
     if find_browser() is None:
         pytest.skip("headless Chromium is not installed (.ci/run installs Debian's chromium)")
-    code, out = run(capsys, "preview", "acme", "insights", "--locale", "fr", "--out", "shot",
-                    "--png")
+    code, out = run(
+        capsys, "preview", "acme", "insights", "--locale", "fr", "--out", "shot", "--png"
+    )
     assert code == 0, out
     assert _png_pixels_vary(repo / "shot" / "insights.fr.png")
 
 
-def test_preview_png_without_a_browser_says_how_to_get_one(repo: Path, capsys,  # type: ignore[no-untyped-def]
-                                                           monkeypatch) -> None:
+def test_preview_png_without_a_browser_says_how_to_get_one(
+    repo: Path,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     shutil.copy(ROOT / "accounts" / "initech.yaml", repo / "accounts")
     monkeypatch.setenv("PATH", "/nonexistent")
     capsys.readouterr()

@@ -10,8 +10,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from ametrika_gitops.loader import load_file
-from ametrika_gitops.project import Project
+from ametrika_gitops.check.project import Project
+from ametrika_gitops.config.loader import load_file
 
 from .conftest import ROOT
 
@@ -60,25 +60,33 @@ BASE: dict[str, Any] = {
     "version": 1,
     "account": {"id": "x1", "name": "X", "admins": ["@a"], "locales": ["en"]},
 }
-SMTP = {"host": "smtp.example.com", "username": "u", "password": {"env": "P"},
-        "from_address": "a@example.com"}
+SMTP = {
+    "host": "smtp.example.com",
+    "username": "u",
+    "password": {"env": "P"},
+    "from_address": "a@example.com",
+}
 HOSTED = {"domain": "mail.example.com", "from_address": "a@mail.example.com"}
 
 
-@pytest.mark.parametrize("mode, block, ok", [
-    ("smtp", {"smtp": SMTP}, True),
-    ("smtp", {}, False),  # smtp required when mode is smtp (H3)
-    ("smtp", {"smtp": SMTP, "hosted": HOSTED}, False),
-    ("hosted", {"hosted": HOSTED}, True),
-    ("hosted", {}, False),
-    ("hosted", {"hosted": HOSTED, "smtp": SMTP}, False),
-    ("ametrika", {}, True),
-    ("ametrika", {"smtp": SMTP}, False),
-    ("analytics-report", {"hosted": HOSTED}, False),
-    ("analytics-report", {}, True),
-])
-def test_blocks_exactly_when_the_mode_needs_them(mode: str, block: dict[str, Any],
-                                                 ok: bool) -> None:
+@pytest.mark.parametrize(
+    "mode, block, ok",
+    [
+        ("smtp", {"smtp": SMTP}, True),
+        ("smtp", {}, False),  # smtp required when mode is smtp (H3)
+        ("smtp", {"smtp": SMTP, "hosted": HOSTED}, False),
+        ("hosted", {"hosted": HOSTED}, True),
+        ("hosted", {}, False),
+        ("hosted", {"hosted": HOSTED, "smtp": SMTP}, False),
+        ("ametrika", {}, True),
+        ("ametrika", {"smtp": SMTP}, False),
+        ("analytics-report", {"hosted": HOSTED}, False),
+        ("analytics-report", {}, True),
+    ],
+)
+def test_blocks_exactly_when_the_mode_needs_them(
+    mode: str, block: dict[str, Any], ok: bool
+) -> None:
     data = BASE | {"sender": {"mode": mode, "from_name": "X", **block}}
     assert (validate(data) == []) is ok
 
@@ -90,16 +98,20 @@ def test_modes_are_an_enum_never_free_text() -> None:
     assert validate(data) == ["enum"]
 
 
-@pytest.mark.parametrize("password, ok", [
-    ({"env": "SMTP_PASSWORD"}, True),
-    ("hunter2", False),
-    ({"value": "hunter2"}, False),
-    ({"env": "SMTP PASSWORD"}, False),
-    ({"env": "A", "default": "x"}, False),
-])
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ({"env": "SMTP_PASSWORD"}, True),
+        ("hunter2", False),
+        ({"value": "hunter2"}, False),
+        ({"env": "SMTP PASSWORD"}, False),
+        ({"env": "A", "default": "x"}, False),
+    ],
+)
 def test_secrets_are_only_env_references(password: Any, ok: bool) -> None:
-    data = BASE | {"sender": {"mode": "smtp", "from_name": "X", "smtp": SMTP | {
-        "password": password}}}
+    data = BASE | {
+        "sender": {"mode": "smtp", "from_name": "X", "smtp": SMTP | {"password": password}}
+    }
     assert (validate(data) == []) is ok
 
 
@@ -109,7 +121,8 @@ def test_bundled_account_matches_the_schema(account: Any) -> None:
     assert diags == [] and doc is not None
     assert validate(doc.data) == []
     assert account.read_text(encoding="utf-8").startswith(
-        "# yaml-language-server: $schema=../schemas/account.schema.json")
+        "# yaml-language-server: $schema=../schemas/account.schema.json"
+    )
 
 
 def test_bundled_accounts_cover_every_mode() -> None:

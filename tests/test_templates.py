@@ -7,11 +7,19 @@ import re
 
 import pytest
 
-from ametrika_gitops.project import Project
-from ametrika_gitops.templating import Source, TemplateError
+from ametrika_gitops.check.project import Project
+from ametrika_gitops.render.engine import Source, TemplateError
 
-TYPES = {"user-invitation", "email-verification", "password-reset", "scheduled-report",
-         "insights", "alert", "share-notification", "test-message"}
+TYPES = {
+    "user-invitation",
+    "email-verification",
+    "password-reset",
+    "scheduled-report",
+    "insights",
+    "alert",
+    "share-notification",
+    "test-message",
+}
 WITH_FOOTER = {"scheduled-report", "insights", "alert", "share-notification"}
 
 
@@ -27,8 +35,9 @@ def test_catalogue_lists_every_type_with_footer_flags(project: Project) -> None:
 
 @pytest.mark.parametrize("locale", ["en", "fr"])
 @pytest.mark.parametrize("type_id", sorted(TYPES))
-def test_originals_pass_the_override_checks_and_render(project: Project, type_id: str,
-                                                       locale: str) -> None:
+def test_originals_pass_the_override_checks_and_render(
+    project: Project, type_id: str, locale: str
+) -> None:
     etype = project.catalog.types[type_id]
     engine = project.engine
     bound = {"account.id": "demo", "account.name": "Demo", "sender.mode": "ametrika"}
@@ -37,8 +46,7 @@ def test_originals_pass_the_override_checks_and_render(project: Project, type_id
         src = engine.original(locale, type_id, kind)
         assert engine.check(src, kind, etype.names) == []
         # every variable the type receives is used by at least one part of the original
-        out = engine.render(src, kind, {**context, "lang": locale, "subject": "S",
-                                        "footer": ""})
+        out = engine.render(src, kind, {**context, "lang": locale, "subject": "S", "footer": ""})
         assert out.strip()
         assert "lorem" not in out.lower()
         if kind == "subject":
@@ -59,20 +67,27 @@ def test_html_is_autoescaped_and_text_is_not(project: Project) -> None:
 
 
 def test_html_body_is_placed_in_the_shared_responsive_layout(project: Project) -> None:
-    out = project.engine.render(Source("<p>body</p>", "override", "x"), "html",
-                                {"lang": "fr", "subject": "Sujet", "footer": ""})
+    out = project.engine.render(
+        Source("<p>body</p>", "override", "x"),
+        "html",
+        {"lang": "fr", "subject": "Sujet", "footer": ""},
+    )
     assert out.startswith("<!DOCTYPE html>") and '<html lang="fr">' in out
     assert "<title>Sujet</title>" in out and "@media (max-width" in out
     assert "<p>body</p>" in out
 
 
-@pytest.mark.parametrize("text, names", [
-    ("{{ ''.__class__.__mro__ }}", ["__class__", "__mro__"]),
-    ("{{ x.__globals__ }}", ["__globals__"]),
-    ("{{ x['_secret'] }}", ["_secret"]),
-])
-def test_python_internals_are_refused_statically(project: Project, text: str,
-                                                 names: list[str]) -> None:
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        ("{{ ''.__class__.__mro__ }}", ["__class__", "__mro__"]),
+        ("{{ x.__globals__ }}", ["__globals__"]),
+        ("{{ x['_secret'] }}", ["_secret"]),
+    ],
+)
+def test_python_internals_are_refused_statically(
+    project: Project, text: str, names: list[str]
+) -> None:
     problems = project.engine.check(Source(text, "override", "f.j2"), "text", frozenset({"x"}))
     assert {d.code for d in problems} == {"template-unsafe"}
     assert sorted(n for d in problems for n in names if f"'{n}'" in d.message) == sorted(names)
@@ -90,17 +105,18 @@ def test_sandbox_refuses_at_render_time_too(project: Project) -> None:
 def test_runtime_error_points_at_the_override_line(project: Project) -> None:
     src = Source("a\nb\n{{ period.nope }}\n", "override", "overrides/x.j2")
     with pytest.raises(TemplateError) as caught:
-        project.engine.render(src, "html", {"period": {"label": "x"}, "lang": "en",
-                                            "subject": "", "footer": ""})
+        project.engine.render(
+            src, "html", {"period": {"label": "x"}, "lang": "en", "subject": "", "footer": ""}
+        )
     assert (caught.value.diagnostic.line, caught.value.diagnostic.code) == (3, "template-undefined")
 
 
 def test_unknown_test_and_filter_inside_a_condition_are_found(project: Project) -> None:
-    src = Source("{% if x %}{{ x | nope }}{% endif %}\n{% if x is weird %}y{% endif %}",
-                 "override", "f.j2")
+    src = Source(
+        "{% if x %}{{ x | nope }}{% endif %}\n{% if x is weird %}y{% endif %}", "override", "f.j2"
+    )
     problems = project.engine.check(src, "text", frozenset({"x"}))
-    assert [(d.code, d.line) for d in problems] == [("template-filter", 1),
-                                                     ("template-filter", 2)]
+    assert [(d.code, d.line) for d in problems] == [("template-filter", 1), ("template-filter", 2)]
     assert "unknown test 'weird'" in problems[1].message
 
 
@@ -109,13 +125,17 @@ def test_globals_such_as_range_are_not_unknown_variables(project: Project) -> No
     assert project.engine.check(src, "text", frozenset()) == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{{ 'x' * 10**10 }}", "repetition too large"),
-    ("{{ [1] * 200000 }}", "repetition too large"),
-    ("{{ 2 ** 100000000 }}", "exponent too large"),
-])
-def test_expressions_that_would_exhaust_memory_are_refused(project: Project, text: str,
-                                                           message: str) -> None:
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{{ 'x' * 10**10 }}", "repetition too large"),
+        ("{{ [1] * 200000 }}", "repetition too large"),
+        ("{{ 2 ** 100000000 }}", "exponent too large"),
+    ],
+)
+def test_expressions_that_would_exhaust_memory_are_refused(
+    project: Project, text: str, message: str
+) -> None:
     with pytest.raises(TemplateError) as caught:
         project.engine.render(Source(text, "override", "f.j2"), "text", {})
     assert caught.value.diagnostic.code == "template-unsafe"
@@ -123,8 +143,11 @@ def test_expressions_that_would_exhaust_memory_are_refused(project: Project, tex
 
 
 def test_a_runaway_loop_is_stopped_and_reported(project: Project) -> None:
-    src = Source("x\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}"
-                 "{% endfor %}", "override", "f.j2")
+    src = Source(
+        "x\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "override",
+        "f.j2",
+    )
     with pytest.raises(TemplateError) as caught:
         project.engine.render(src, "text", {})
     d = caught.value.diagnostic

@@ -13,7 +13,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import trustme
 
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 from ametrika_gitops.mail.recipients import proof_for, write_record
 
 from .conftest import ROOT
@@ -36,9 +36,16 @@ def ca(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
     return authority
 
 
-def smtp_account(repo: Path, port: int, security: str, name: str = "Rapports ACME",
-                 host: str = "127.0.0.1", recipients: tuple[str, ...] = (QA,)) -> None:
-    (repo / "accounts" / "acme.yaml").write_text(f"""\
+def smtp_account(
+    repo: Path,
+    port: int,
+    security: str,
+    name: str = "Rapports ACME",
+    host: str = "127.0.0.1",
+    recipients: tuple[str, ...] = (QA,),
+) -> None:
+    (repo / "accounts" / "acme.yaml").write_text(
+        f"""\
 version: 1
 account: {{id: acme, name: ACME, admins: ["@a"], locales: [fr, en]}}
 sender:
@@ -54,7 +61,9 @@ sender:
     from_address: reports@example.com
 test:
   recipients: [{", ".join(recipients)}]
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def verified(repo: Path, *addresses: str, account: str = "acme") -> None:
@@ -69,10 +78,12 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, out.out + out.err
 
 
-@pytest.mark.parametrize("kind, security", [("implicit", "ssl-tls"), ("starttls", "starttls"),
-                                            ("plain", "none")])
-def test_custom_smtp_sends_every_type_in_every_locale(repo: Path, ca: trustme.CA, kind: str,
-                                                      security: str, capsys) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "kind, security", [("implicit", "ssl-tls"), ("starttls", "starttls"), ("plain", "none")]
+)
+def test_custom_smtp_sends_every_type_in_every_locale(
+    repo: Path, ca: trustme.CA, kind: str, security: str, capsys
+) -> None:  # type: ignore[no-untyped-def]
     with smtp_server(kind, ca) as (server, port):
         smtp_account(repo, port, security)
         verified(repo, QA)
@@ -104,11 +115,17 @@ def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> No
     assert received.mail_from == "reports@example.com"
 
 
-def test_capture_equals_what_the_server_receives(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_capture_equals_what_the_server_receives(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import email.utils
 
-    monkeypatch.setattr(email.utils, "formatdate", lambda *a, **k: "Fri, 27 Nov 2026 10:00:00 +0000")
+    monkeypatch.setattr(
+        email.utils, "formatdate", lambda *a, **k: "Fri, 27 Nov 2026 10:00:00 +0000"
+    )
     monkeypatch.setattr(email.utils, "make_msgid", lambda *a, **k: "<fixed@example.com>")
     with smtp_server("starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
@@ -121,8 +138,12 @@ def test_capture_equals_what_the_server_receives(repo: Path, ca: trustme.CA, cap
     assert received == sorted(p.read_bytes() for p in captured)
 
 
-def test_every_other_mode_goes_through_the_relay(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_other_mode_goes_through_the_relay(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import shutil
 
     shutil.copytree(ROOT / "overrides", repo / "overrides")
@@ -135,23 +156,35 @@ def test_every_other_mode_goes_through_the_relay(repo: Path, ca: trustme.CA, cap
     for name in ("initech", "umbrella", "cafe-du-port"):
         verified(repo, QA, account=name)
     with smtp_server("implicit", ca) as (server, port):
-        monkeypatch.setenv("AMETRIKA_RELAY_URL", f"smtps://{USER.replace('@', '%40')}@127.0.0.1:{port}")
+        monkeypatch.setenv(
+            "AMETRIKA_RELAY_URL", f"smtps://{USER.replace('@', '%40')}@127.0.0.1:{port}"
+        )
         monkeypatch.setenv("AMETRIKA_RELAY_PASSWORD", PASSWORD)
         code, out = run(capsys, "test-send", "--type", "test-message")
     assert code == 0, out
-    senders = sorted({str(email.message_from_bytes(m.content, policy=email.policy.default)
-                          ["From"]) for m in server.messages})
+    senders = sorted(
+        {
+            str(email.message_from_bytes(m.content, policy=email.policy.default)["From"])
+            for m in server.messages
+        }
+    )
     assert len(server.messages) == 6  # acme fr+en, initech en+fr, umbrella fr, cafe-du-port fr
-    assert senders == ["ACME Rapports <rapports@mail.acme.fr>",  # hosted (H14)
-                       "Café du Port <bonjour@xn--caf-du-port-dbb.fr>",
-                       "Initech via Ametrika <no-reply@ametrika.com>",
-                       "Umbrella Santé <no-reply@analytics-report.com>"]
+    assert senders == [
+        "ACME Rapports <rapports@mail.acme.fr>",  # hosted (H14)
+        "Café du Port <bonjour@xn--caf-du-port-dbb.fr>",
+        "Initech via Ametrika <no-reply@ametrika.com>",
+        "Umbrella Santé <no-reply@analytics-report.com>",
+    ]
     hosted = [m for m in server.messages if m.rcpt_tos == ["qa@acme.fr"]]
     assert hosted[0].mail_from == "acme@amb.mail.acme.fr"  # the return path (SPF aligns)
 
 
-def test_missing_relay_or_password_names_the_variable(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_relay_or_password_names_the_variable(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     with smtp_server("implicit", ca) as (server, port):
         smtp_account(repo, port, "ssl-tls")
         verified(repo, QA)
@@ -161,8 +194,12 @@ def test_missing_relay_or_password_names_the_variable(repo: Path, ca: trustme.CA
     assert server.messages == []
 
 
-def test_wrong_password_fails_at_auth_with_the_reply(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_password_fails_at_auth_with_the_reply(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "wrong")
     with smtp_server("starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
@@ -213,15 +250,20 @@ def test_unverified_or_forged_recipients_get_nothing(repo: Path, ca: trustme.CA,
         records = repo / "recipients" / "acme.yaml"
         text = records.read_text(encoding="utf-8")
         forged = proof_for(b"not the key, but long enough", "acme", "boss@example.com")
-        records.write_text(text + f"- address: boss@example.com\n  proof: {forged}\n",
-                           encoding="utf-8")
+        records.write_text(
+            text + f"- address: boss@example.com\n  proof: {forged}\n", encoding="utf-8"
+        )
         code, out = run(capsys, "test-send")
         assert code == 1 and "boss@example.com is not a verified recipient" in out
     assert server.messages == []  # nothing at all was sent for the account
 
 
-def test_rotating_the_key_revokes_every_record(repo: Path, ca: trustme.CA, capsys,  # type: ignore[no-untyped-def]
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rotating_the_key_revokes_every_record(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     smtp_account(repo, 2525, "ssl-tls")
     verified(repo, QA)
     monkeypatch.setenv("AMETRIKA_VERIFY_KEY", "r" * 32)
@@ -247,7 +289,9 @@ def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> No
     assert code == 1 and "is not in test.recipients" in out
 
 
-def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_changed_since_selects_changed_accounts_and_types(
+    repo: Path, ca: trustme.CA, capsys
+) -> None:  # type: ignore[no-untyped-def]
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
@@ -255,7 +299,8 @@ def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustm
     (repo / "accounts" / "other.yaml").write_text(
         "version: 1\naccount: {id: other, name: O, admins: ['@a'], locales: [en]}\n"
         f"sender: {{mode: ametrika, from_name: O}}\ntest: {{recipients: [{QA}]}}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", "-A")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
@@ -263,8 +308,11 @@ def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustm
     assert code == 0 and "changed since HEAD: no account" in out
     # an override of one type in one locale
     acme = repo / "accounts" / "acme.yaml"
-    acme.write_text(acme.read_text(encoding="utf-8") + "templates:\n  alert:\n    fr:\n"
-                    "      subject: \"Alerte ACME : {{ alert_name }}\"\n", encoding="utf-8")
+    acme.write_text(
+        acme.read_text(encoding="utf-8") + "templates:\n  alert:\n    fr:\n"
+        '      subject: "Alerte ACME : {{ alert_name }}"\n',
+        encoding="utf-8",
+    )
     code, out = run(capsys, "test-send", "--changed-since", "HEAD", "--capture", "c1")
     assert code == 0
     assert [p.name for p in (repo / "c1").rglob("*.eml")] == [f"alert.fr.{QA}.eml"]
@@ -273,8 +321,11 @@ def test_changed_since_selects_changed_accounts_and_types(repo: Path, ca: trustm
     original.write_text("Choose a new password\n", encoding="utf-8")
     code, out = run(capsys, "test-send", "--changed-since", "HEAD", "--capture", "c2")
     names = sorted(str(p.relative_to(repo / "c2")) for p in (repo / "c2").rglob("*.eml"))
-    assert names == [f"acme/alert.fr.{QA}.eml", f"acme/password-reset.en.{QA}.eml",
-                     f"other/password-reset.en.{QA}.eml"]
+    assert names == [
+        f"acme/alert.fr.{QA}.eml",
+        f"acme/password-reset.en.{QA}.eml",
+        f"other/password-reset.en.{QA}.eml",
+    ]
     assert run(capsys, "test-send", "--changed-since", "no-such-ref")[0] == 1
 
 
@@ -282,16 +333,19 @@ def test_no_header_injection_even_past_validation(project) -> None:  # type: ign
     """The message builder refuses CR/LF in any header, whatever reaches it."""
     from dataclasses import replace
 
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import account_files
     from ametrika_gitops.mail.message import build_message, message_bytes
-    from ametrika_gitops.project import account_files
-    from ametrika_gitops.validate import check_files
 
-    (checked,) = check_files(project, account_files((ROOT / "accounts" / "initech.yaml",),
-                                                    project.root))
+    (checked,) = check_files(
+        project, account_files((ROOT / "accounts" / "initech.yaml",), project.root)
+    )
     assert checked.account is not None
     mail = checked.emails[0]
-    evil = replace(checked.account, sender=replace(checked.account.sender,
-                                                   from_name="X\r\nBcc: victim@example.org"))
+    evil = replace(
+        checked.account,
+        sender=replace(checked.account.sender, from_name="X\r\nBcc: victim@example.org"),
+    )
     with pytest.raises(ValueError):
         message_bytes(build_message(evil, mail, QA))
     with pytest.raises(ValueError):

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ametrika_gitops.cli import main
+from ametrika_gitops.cli.main import main
 from ametrika_gitops.verify.checks import dkim_key_problem
 
 from .conftest import ROOT
@@ -24,15 +24,20 @@ PLATFORM_IP = "203.0.113.25"
 
 
 def dkim_txt(key: rsa.RSAPrivateKey) -> str:
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return "v=DKIM1; k=rsa; p=" + base64.b64encode(der).decode()
 
 
 def _der(tag: int, body: bytes) -> bytes:
     n = len(body)
-    size = bytes([n]) if n < 128 else bytes([0x80 | ((n.bit_length() + 7) // 8)]) + n.to_bytes(
-        (n.bit_length() + 7) // 8, "big")
+    size = (
+        bytes([n])
+        if n < 128
+        else bytes([0x80 | ((n.bit_length() + 7) // 8)])
+        + n.to_bytes((n.bit_length() + 7) // 8, "big")
+    )
     return bytes([tag]) + size + body
 
 
@@ -85,8 +90,19 @@ def served(platform_key: rsa.RSAPrivateKey) -> Iterator[tuple[Zones, int]]:
 
 def verify(port: int, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     capsys.readouterr()
-    code = main(["verify", "acme", "--nameserver", f"127.0.0.1:{port}", "--format", "json",
-                 "--timeout", "1", *extra])
+    code = main(
+        [
+            "verify",
+            "acme",
+            "--nameserver",
+            f"127.0.0.1:{port}",
+            "--format",
+            "json",
+            "--timeout",
+            "1",
+            *extra,
+        ]
+    )
     return code, json.loads(capsys.readouterr().out)
 
 
@@ -101,8 +117,17 @@ def states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
 def test_all_verified(acme_repo: Path, served: tuple[Zones, int], capsys) -> None:  # type: ignore[no-untyped-def]
     code, report = verify(served[1], capsys)
     assert code == 0
-    assert states(report) == {p: "verified" for p in (
-        "ownership", "dkim-active", "dkim-standby", "return-path", "dmarc", "click-tracking")}
+    assert states(report) == {
+        p: "verified"
+        for p in (
+            "ownership",
+            "dkim-active",
+            "dkim-standby",
+            "return-path",
+            "dmarc",
+            "click-tracking",
+        )
+    }
     details = {c["purpose"]: c["detail"] for c in report["checks"]}
     assert details["dkim-active"] == "2048-bit RSA key"
     assert details["return-path"] == f"SPF passes for {PLATFORM_IP}"
@@ -113,16 +138,24 @@ def test_all_verified(acme_repo: Path, served: tuple[Zones, int], capsys) -> Non
     assert text.startswith("acme: all required records verified (asked 127.0.0.1:")
 
 
-@pytest.mark.parametrize("name, purpose", [
-    ("_ametrika.mail.acme.fr", "ownership"),
-    ("amk1._domainkey.mail.acme.fr", "dkim-active"),
-    ("amk2._domainkey.mail.acme.fr", "dkim-standby"),
-    ("amb.mail.acme.fr", "return-path"),
-    ("_dmarc.mail.acme.fr", "dmarc"),
-    ("links.mail.acme.fr", "click-tracking"),
-])
-def test_each_record_missing(acme_repo: Path, served: tuple[Zones, int], capsys, name: str,  # type: ignore[no-untyped-def]
-                             purpose: str) -> None:
+@pytest.mark.parametrize(
+    "name, purpose",
+    [
+        ("_ametrika.mail.acme.fr", "ownership"),
+        ("amk1._domainkey.mail.acme.fr", "dkim-active"),
+        ("amk2._domainkey.mail.acme.fr", "dkim-standby"),
+        ("amb.mail.acme.fr", "return-path"),
+        ("_dmarc.mail.acme.fr", "dmarc"),
+        ("links.mail.acme.fr", "click-tracking"),
+    ],
+)
+def test_each_record_missing(
+    acme_repo: Path,
+    served: tuple[Zones, int],
+    capsys,
+    name: str,  # type: ignore[no-untyped-def]
+    purpose: str,
+) -> None:
     zones, port = served
     zones.remove(name)
     code, report = verify(port, capsys)
@@ -138,8 +171,10 @@ def test_wrong_cname_target_shows_expected_and_found(acme_repo: Path, served, ca
     code, report = verify(port, capsys)
     check = check_of(report, "return-path")
     assert code == 1 and check["state"] == "wrong"
-    assert (check["expected"], check["found"]) == ("acme.bounces.ametrika.com",
-                                                   "bounces.other-esp.example")
+    assert (check["expected"], check["found"]) == (
+        "acme.bounces.ametrika.com",
+        "bounces.other-esp.example",
+    )
 
 
 def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -164,8 +199,10 @@ def test_dkim_key_records() -> None:
     assert dkim_key_problem("v=DKIM1; k=rsa; p=") == ("wrong", "empty p=: the key is revoked")
     assert dkim_key_problem("v=DKIM1; k=ed25519; p=AAAA")[0] == "wrong"
     assert dkim_key_problem("v=DKIM1; p=not*base64")[1].startswith("p= is not a base64")
-    assert dkim_key_problem(weak_key_txt(1024)) == ("verified",
-                                                    "1024-bit key; 2048 bits recommended")
+    assert dkim_key_problem(weak_key_txt(1024)) == (
+        "verified",
+        "1024-bit key; 2048 bits recommended",
+    )
 
 
 def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -194,8 +231,12 @@ def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None: 
     assert check["state"] == "verified" and "aspf=s: SPF can never align" in check["detail"]
 
 
-def test_spf_of_the_return_path_must_pass_for_the_platform(acme_repo: Path, served, capsys,  # type: ignore[no-untyped-def]
-                                                           monkeypatch) -> None:
+def test_spf_of_the_return_path_must_pass_for_the_platform(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", "198.51.100.7")
     code, report = verify(served[1], capsys)
     check = check_of(report, "return-path")
@@ -212,10 +253,14 @@ def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, serve
     assert time.monotonic() - start < 15
     checks = {c["purpose"]: c for c in report["checks"]}
     assert code == 1
-    assert (checks["ownership"]["state"], checks["ownership"]["detail"]) == ("unreachable",
-                                                                             "SERVFAIL")
+    assert (checks["ownership"]["state"], checks["ownership"]["detail"]) == (
+        "unreachable",
+        "SERVFAIL",
+    )
     assert (checks["dkim-standby"]["state"], checks["dkim-standby"]["detail"]) == (
-        "unreachable", "timeout")
+        "unreachable",
+        "timeout",
+    )
     assert (checks["dmarc"]["state"], checks["dmarc"]["detail"]) == ("unreachable", "SERVFAIL")
 
 
@@ -239,29 +284,42 @@ def test_smtp_accounts_get_advice_not_failures(acme_repo: Path, capsys) -> None:
     z.add("A", "smtp.globex.example.com", "192.0.2.10")
     with dns_server(z) as port:
         capsys.readouterr()
-        code = main(["verify", "globex", "--nameserver", f"127.0.0.1:{port}", "--format", "json",
-                     "--timeout", "1"])
+        code = main(
+            [
+                "verify",
+                "globex",
+                "--nameserver",
+                f"127.0.0.1:{port}",
+                "--format",
+                "json",
+                "--timeout",
+                "1",
+            ]
+        )
         report = json.loads(capsys.readouterr().out)
     assert code == 0  # advice never fails
     checks = {c["purpose"]: c for c in report["checks"]}
     assert checks["mx"]["state"] == "advice" and "no MX" in checks["mx"]["detail"]
     assert checks["spf"]["state"] == "advice"
-    assert checks["spf"]["detail"] == ("Parsing the SPF record requires 11/10 maximum DNS "
-                                       "lookups (RFC 7208 § 4.6.4)")
+    assert checks["spf"]["detail"] == (
+        "Parsing the SPF record requires 11/10 maximum DNS lookups (RFC 7208 § 4.6.4)"
+    )
     assert all(not c["required"] for c in report["checks"])
 
 
 def test_markdown_report(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
     capsys.readouterr()
-    assert main(["verify", "acme", "--nameserver", f"127.0.0.1:{served[1]}", "--format",
-                 "markdown"]) == 0
+    assert (
+        main(["verify", "acme", "--nameserver", f"127.0.0.1:{served[1]}", "--format", "markdown"])
+        == 0
+    )
     out = capsys.readouterr().out
     assert "| ✔ | verified | CNAME | `amk1._domainkey.mail.acme.fr` | dkim-active |" in out
 
 
 def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served) -> None:  # type: ignore[no-untyped-def]
-    from ametrika_gitops.project import Project, account_files
-    from ametrika_gitops.validate import check_files
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import Project, account_files
     from ametrika_gitops.verify.lookup import query
     from ametrika_gitops.verify.run import authoritative
 
@@ -271,13 +329,15 @@ def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served)
     zones.add("NS", "acme.fr", "ns1.acme.fr")
     zones.add("A", "ns1.acme.fr", "127.0.0.1")
     project = Project.open(acme_repo)
-    (checked,) = check_files(project, account_files((acme_repo / "accounts" / "acme.yaml",),
-                                                    project.root))
+    (checked,) = check_files(
+        project, account_files((acme_repo / "accounts" / "acme.yaml",), project.root)
+    )
     assert checked.account is not None
     found, label = authoritative(checked.account, resolver(port), 1.0, port=port)
     assert label == "acme.fr's nameservers ns1.acme.fr" and found is not None
     assert query(found, "_ametrika.mail.acme.fr", "TXT").values == (
-        "ametrika-domain-verification=acme.Zq9x3JbT0pLw8rVn",)
+        "ametrika-domain-verification=acme.Zq9x3JbT0pLw8rVn",
+    )
     zones.remove("acme.fr", "NS")
     missing, label = authoritative(checked.account, resolver(port), 1.0, port=port)
     assert missing is None and label == "no NS records for acme.fr (NODATA)"

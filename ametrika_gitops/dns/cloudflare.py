@@ -14,9 +14,9 @@ from typing import Any
 
 import cloudflare
 
+from ametrika_gitops.dns.diff import LiveRecord
+from ametrika_gitops.dns.records import Record, txt_chunks
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.plan.diff import LiveRecord
-from ametrika_gitops.records import Record, txt_chunks
 
 FREE_BATCH_LIMIT = 200
 PAID_BATCH_LIMIT = 3500
@@ -49,8 +49,11 @@ class ZoneInfo:
 
 def _codes(exc: cloudflare.APIStatusError) -> list[tuple[int, str]]:
     body = exc.body if isinstance(exc.body, dict) else {}
-    return [(int(e.get("code", 0)), str(e.get("message", ""))) for e in body.get("errors") or []
-            if isinstance(e, dict)]
+    return [
+        (int(e.get("code", 0)), str(e.get("message", "")))
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
 
 
 @contextmanager
@@ -60,8 +63,9 @@ def _translated(what: str, base_url: str) -> Iterator[None]:
     except cloudflare.RateLimitError as exc:
         retry = exc.response.headers.get("Retry-After", "")
         seconds = int(retry) if retry.isdigit() else 300
-        when = (datetime.datetime.now(datetime.timezone.utc)
-                + datetime.timedelta(seconds=seconds)).strftime("%H:%M:%S UTC")
+        when = (
+            datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=seconds)
+        ).strftime("%H:%M:%S UTC")
         raise RateLimited(
             f"{what}: Cloudflare's rate limit was reached (HTTP 429, 1,200 requests per 5 "
             f"minutes per user); retry after {when} (Retry-After: {seconds} s). A re-run "
@@ -71,18 +75,25 @@ def _translated(what: str, base_url: str) -> Iterator[None]:
         detail = "; ".join(f"code {c}: {m}" for c, m in _codes(exc)) or "HTTP 403"
         raise CloudflareError(
             f"{what}: Cloudflare refused the API token ({detail}); check CLOUDFLARE_API_TOKEN "
-            "and its permissions (Zone Read and DNS Edit on the zones)") from None
+            "and its permissions (Zone Read and DNS Edit on the zones)"
+        ) from None
     except cloudflare.AuthenticationError as exc:
         detail = "; ".join(f"code {c}: {m}" for c, m in _codes(exc)) or "HTTP 401"
-        raise CloudflareError(f"{what}: Cloudflare did not accept the API token ({detail}); "
-                              "check CLOUDFLARE_API_TOKEN") from None
+        raise CloudflareError(
+            f"{what}: Cloudflare did not accept the API token ({detail}); "
+            "check CLOUDFLARE_API_TOKEN"
+        ) from None
     except cloudflare.APIStatusError as exc:
         detail = "; ".join(f"code {c}: {m}" for c, m in _codes(exc)) or f"HTTP {exc.status_code}"
-        raise CloudflareError(f"{what}: Cloudflare answered {exc.status_code} ({detail})",
-                              frozenset(c for c, _ in _codes(exc))) from None
+        raise CloudflareError(
+            f"{what}: Cloudflare answered {exc.status_code} ({detail})",
+            frozenset(c for c, _ in _codes(exc)),
+        ) from None
     except cloudflare.APIConnectionError as exc:
-        raise CloudflareError(f"{what}: cannot reach the Cloudflare API at {base_url} "
-                              f"({exc.__class__.__name__}) after retries") from None
+        raise CloudflareError(
+            f"{what}: cannot reach the Cloudflare API at {base_url} "
+            f"({exc.__class__.__name__}) after retries"
+        ) from None
 
 
 def _total_pages(info: Any) -> int:
@@ -102,21 +113,39 @@ def record_params(record: Record) -> dict[str, Any]:
     """A desired record as the API takes it: TXT quoted, in strings of at most 255 bytes."""
     content = record.content
     if record.type == "TXT":
-        content = " ".join('"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-                           for s in txt_chunks(record.content))
-    return {"type": record.type, "name": record.name, "content": content, "ttl": record.ttl,
-            "proxied": record.proxied, "comment": record.comment}
+        content = " ".join(
+            '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            for s in txt_chunks(record.content)
+        )
+    return {
+        "type": record.type,
+        "name": record.name,
+        "content": content,
+        "ttl": record.ttl,
+        "proxied": record.proxied,
+        "comment": record.comment,
+    }
 
 
 class CloudflareDNS:
     """Reads and writes one Cloudflare account's zones with the official SDK."""
 
-    def __init__(self, token: str, base_url: str | None = None, max_retries: int = 2,
-                 timeout: float = 30.0, strict: bool = False) -> None:
+    def __init__(
+        self,
+        token: str,
+        base_url: str | None = None,
+        max_retries: int = 2,
+        timeout: float = 30.0,
+        strict: bool = False,
+    ) -> None:
         self.base_url = base_url or "https://api.cloudflare.com/client/v4"
-        self.client = cloudflare.Cloudflare(api_token=token, base_url=base_url,
-                                            max_retries=max_retries, timeout=timeout,
-                                            _strict_response_validation=strict)
+        self.client = cloudflare.Cloudflare(
+            api_token=token,
+            base_url=base_url,
+            max_retries=max_retries,
+            timeout=timeout,
+            _strict_response_validation=strict,
+        )
         # The SDK reads CLOUDFLARE_EMAIL / CLOUDFLARE_API_KEY from the environment and then
         # sends them *instead of* the token: authenticate with the token only.
         self.client.api_email = None
@@ -149,18 +178,33 @@ class CloudflareDNS:
         page_no = 1
         with _translated(f"reading zone {zone.name}", self.base_url):
             while True:
-                page = self.client.dns.records.list(zone_id=zone.id, page=page_no,
-                                                    per_page=RECORDS_PER_PAGE)
+                page = self.client.dns.records.list(
+                    zone_id=zone.id, page=page_no, per_page=RECORDS_PER_PAGE
+                )
                 for r in page.result:
                     ttl = r.ttl if isinstance(r.ttl, (int, float)) else 1
-                    out.append(LiveRecord(r.id, r.name.lower(), r.type, r.content or "", int(ttl),
-                                          bool(r.proxied), r.comment))
+                    out.append(
+                        LiveRecord(
+                            r.id,
+                            r.name.lower(),
+                            r.type,
+                            r.content or "",
+                            int(ttl),
+                            bool(r.proxied),
+                            r.comment,
+                        )
+                    )
                 if not page.result or page_no >= _total_pages(page.result_info):
                     return out
                 page_no += 1
 
-    def batch(self, zone: ZoneInfo, deletes: list[str], patches: list[dict[str, Any]],
-              posts: list[dict[str, Any]]) -> None:
+    def batch(
+        self,
+        zone: ZoneInfo,
+        deletes: list[str],
+        patches: list[dict[str, Any]],
+        posts: list[dict[str, Any]],
+    ) -> None:
         """One atomic batch: deletes, then patches, then posts, in one transaction."""
         kwargs: dict[str, Any] = {}
         if deletes:

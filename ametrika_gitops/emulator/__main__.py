@@ -9,8 +9,10 @@ from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m ametrika_gitops.emulator",
-                                     description="A Cloudflare API v4 emulator on loopback.")
+    parser = argparse.ArgumentParser(
+        prog="python -m ametrika_gitops.emulator",
+        description="A Cloudflare API v4 emulator on loopback.",
+    )
     parser.add_argument("--port", type=int, default=8787)
     parser.add_argument("--token", default="test-token", help="the API token it accepts")
     parser.add_argument("--zone", action="append", default=[], help="a zone to serve")
@@ -20,8 +22,10 @@ def main() -> None:
     for zone in args.zone:
         emu.add_zone(zone, args.plan)
     emu.start(port=args.port)
-    print(f"Cloudflare API emulator on {emu.base_url} (token {args.token!r}); Ctrl-C to stop",
-          flush=True)
+    print(
+        f"Cloudflare API emulator on {emu.base_url} (token {args.token!r}); Ctrl-C to stop",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

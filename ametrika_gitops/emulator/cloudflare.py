@@ -52,8 +52,11 @@ class Fault:
     times: int = 1
 
     def matches(self, method: str, path: str) -> bool:
-        return self.times > 0 and (self.method in (None, method)) and (
-            self.path_contains is None or self.path_contains in path)
+        return (
+            self.times > 0
+            and (self.method in (None, method))
+            and (self.path_contains is None or self.path_contains in path)
+        )
 
 
 @dataclass(frozen=True)
@@ -126,18 +129,38 @@ class CloudflareEmulator:
     def zone_named(self, name: str) -> Zone:
         return next(z for z in self.zones.values() if z.name == name.lower().rstrip("."))
 
-    def add_record(self, zone: str, type: str, name: str, content: str, ttl: int = 1,
-                   proxied: bool = False, comment: str | None = None) -> dict[str, Any]:
+    def add_record(
+        self,
+        zone: str,
+        type: str,
+        name: str,
+        content: str,
+        ttl: int = 1,
+        proxied: bool = False,
+        comment: str | None = None,
+    ) -> dict[str, Any]:
         with self._lock:
             z = self.zone_named(zone)
-            rec = self._validated(z, {"type": type, "name": name, "content": content, "ttl": ttl,
-                                      "proxied": proxied, "comment": comment}, z.records)
+            rec = self._validated(
+                z,
+                {
+                    "type": type,
+                    "name": name,
+                    "content": content,
+                    "ttl": ttl,
+                    "proxied": proxied,
+                    "comment": comment,
+                },
+                z.records,
+            )
             return self._insert(z, rec, z.records)
 
     def records(self, zone: str) -> list[dict[str, Any]]:
         with self._lock:
-            return sorted((dict(r) for r in self.zone_named(zone).records.values()),
-                          key=lambda r: (r["name"], r["type"], r["content"]))
+            return sorted(
+                (dict(r) for r in self.zone_named(zone).records.values()),
+                key=lambda r: (r["name"], r["type"], r["content"]),
+            )
 
     def rate_limit(self, after: int, retry_after: int = 300) -> None:
         """Answer 429 to every request after the next ``after`` ones, until cleared."""
@@ -153,8 +176,9 @@ class CloudflareEmulator:
             self.faults.append(fault)
 
     def requests(self, method: str | None = None, contains: str = "") -> list[LoggedRequest]:
-        return [r for r in self.log if (method is None or r.method == method)
-                and contains in r.path]
+        return [
+            r for r in self.log if (method is None or r.method == method) and contains in r.path
+        ]
 
     @property
     def base_url(self) -> str:
@@ -189,34 +213,58 @@ class CloudflareEmulator:
     # -- the API ----------------------------------------------------------------------------
     def _zone_json(self, z: Zone) -> dict[str, Any]:
         return {
-            "id": z.id, "name": z.name, "status": "active", "paused": False, "type": "full",
-            "development_mode": 0, "name_servers": ["ada.ns.cloudflare.com",
-                                                    "bob.ns.cloudflare.com"],
-            "original_name_servers": None, "original_registrar": None, "original_dnshost": None,
+            "id": z.id,
+            "name": z.name,
+            "status": "active",
+            "paused": False,
+            "type": "full",
+            "development_mode": 0,
+            "name_servers": ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"],
+            "original_name_servers": None,
+            "original_registrar": None,
+            "original_dnshost": None,
             "created_on": "2026-01-01T00:00:00.000000Z",
             "modified_on": "2026-01-01T00:00:00.000000Z",
             "activated_on": "2026-01-01T00:00:00.000000Z",
-            "meta": {"step": 2, "custom_certificate_quota": 0, "page_rule_quota": 3,
-                     "phishing_detected": False},
+            "meta": {
+                "step": 2,
+                "custom_certificate_quota": 0,
+                "page_rule_quota": 3,
+                "phishing_detected": False,
+            },
             "owner": {"id": None, "type": "user", "email": None},
             "account": {"id": "0" * 31 + "1", "name": "Emulated account"},
             "permissions": ["#dns_records:edit", "#zone:read"],
-            "plan": {"id": z.plan, "name": z.plan.title() + " Website", "price": 0,
-                     "currency": "USD", "frequency": "", "is_subscribed": False,
-                     "can_subscribe": False, "legacy_id": z.plan, "legacy_discount": False,
-                     "externally_managed": False},
+            "plan": {
+                "id": z.plan,
+                "name": z.plan.title() + " Website",
+                "price": 0,
+                "currency": "USD",
+                "frequency": "",
+                "is_subscribed": False,
+                "can_subscribe": False,
+                "legacy_id": z.plan,
+                "legacy_discount": False,
+                "externally_managed": False,
+            },
         }
 
     def _visible(self, token: str | None, z: Zone) -> bool:
         allowed = self.tokens.get(token or "", set())
         return allowed is None or z.name in allowed
 
-    def _validated(self, z: Zone, body: dict[str, Any], records: dict[str, dict[str, Any]],
-                   replacing: str | None = None) -> dict[str, Any]:
+    def _validated(
+        self,
+        z: Zone,
+        body: dict[str, Any],
+        records: dict[str, dict[str, Any]],
+        replacing: str | None = None,
+    ) -> dict[str, Any]:
         for key in ("type", "name"):
             if not isinstance(body.get(key), str) or not body[key]:
-                raise ApiError(400, 9000 if key == "type" else 9007, f"DNS record {key} is "
-                               "required")
+                raise ApiError(
+                    400, 9000 if key == "type" else 9007, f"DNS record {key} is required"
+                )
         rtype = body["type"].upper()
         name = body["name"].lower().rstrip(".")
         if name == "@":
@@ -227,10 +275,14 @@ class CloudflareEmulator:
         if not isinstance(content, str) or not content:
             raise ApiError(400, 9005, "Content for the record is invalid.")
         ttl = body.get("ttl", 1)
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or not (
-                ttl == 1 or 60 <= ttl <= 86400):
-            raise ApiError(400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, "
-                                      "or 1 for Automatic.")
+        if (
+            not isinstance(ttl, int)
+            or isinstance(ttl, bool)
+            or not (ttl == 1 or 60 <= ttl <= 86400)
+        ):
+            raise ApiError(
+                400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic."
+            )
         proxied = bool(body.get("proxied", False))
         if proxied and rtype not in PROXIABLE:
             raise ApiError(400, 9004, "This record type cannot be proxied.")
@@ -238,8 +290,7 @@ class CloudflareEmulator:
             content = content.lower().rstrip(".")
         others = [r for rid, r in records.items() if r["name"] == name and rid != replacing]
         if rtype == "CNAME" and any(r["type"] != "CNAME" for r in others):
-            raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already "
-                                       "exists.")
+            raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
         if any(r["type"] == "CNAME" for r in others) and (rtype != "CNAME" or others):
             raise ApiError(400, 81054, "A CNAME record with that host already exists.")
 
@@ -249,29 +300,54 @@ class CloudflareEmulator:
         if any(r["type"] == rtype and same(r["content"], content) for r in others):
             raise ApiError(400, 81058, "An identical record already exists.")
         comment = body.get("comment")
-        return {"type": rtype, "name": name, "content": content, "ttl": ttl,
-                "proxied": proxied, "comment": comment if comment else None}
+        return {
+            "type": rtype,
+            "name": name,
+            "content": content,
+            "ttl": ttl,
+            "proxied": proxied,
+            "comment": comment if comment else None,
+        }
 
-    def _insert(self, z: Zone, rec: dict[str, Any], records: dict[str, dict[str, Any]],
-                rid: str | None = None, created: str | None = None) -> dict[str, Any]:
+    def _insert(
+        self,
+        z: Zone,
+        rec: dict[str, Any],
+        records: dict[str, dict[str, Any]],
+        rid: str | None = None,
+        created: str | None = None,
+    ) -> dict[str, Any]:
         now = self._now()
-        full = {"id": rid or self._next_id(), "zone_id": z.id, "zone_name": z.name, **rec,
-                "proxiable": rec["type"] in PROXIABLE, "settings": {}, "meta": {}, "tags": [],
-                "created_on": created or now, "modified_on": now,
-                "comment_modified_on": now if rec.get("comment") else None}
+        full = {
+            "id": rid or self._next_id(),
+            "zone_id": z.id,
+            "zone_name": z.name,
+            **rec,
+            "proxiable": rec["type"] in PROXIABLE,
+            "settings": {},
+            "meta": {},
+            "tags": [],
+            "created_on": created or now,
+            "modified_on": now,
+            "comment_modified_on": now if rec.get("comment") else None,
+        }
         records[full["id"]] = full
         return dict(full)
 
     def _zone(self, token: str | None, zone_id: str) -> Zone:
         z = self.zones.get(zone_id)
         if z is None or not self._visible(token, z):
-            raise ApiError(403 if z else 404, 10000 if z else 1001,
-                           "Authentication error" if z else "Invalid zone identifier")
+            raise ApiError(
+                403 if z else 404,
+                10000 if z else 1001,
+                "Authentication error" if z else "Invalid zone identifier",
+            )
         return z
 
     @staticmethod
-    def _page(items: list[dict[str, Any]], query: dict[str, str], default: int, low: int,
-              high: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    def _page(
+        items: list[dict[str, Any]], query: dict[str, str], default: int, low: int, high: int
+    ) -> tuple[list[dict[str, Any]], dict[str, int]]:
         try:
             page = int(query.get("page", "1"))
             per_page = int(float(query.get("per_page", str(default))))
@@ -279,21 +355,28 @@ class CloudflareEmulator:
             raise ApiError(400, 1001, "Invalid pagination parameters") from exc
         if page < 1 or not (low <= per_page <= high):
             raise ApiError(400, 1001, f"per_page must be between {low} and {high}")
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         total_pages = max(1, -(-len(items) // per_page))
-        return chunk, {"page": page, "per_page": per_page, "count": len(chunk),
-                       "total_count": len(items), "total_pages": total_pages}
+        return chunk, {
+            "page": page,
+            "per_page": per_page,
+            "count": len(chunk),
+            "total_count": len(items),
+            "total_pages": total_pages,
+        }
 
-    def handle(self, method: str, path: str, query: dict[str, str], token: str | None,
-               body: Any) -> tuple[Any, dict[str, int] | None]:
+    def handle(
+        self, method: str, path: str, query: dict[str, str], token: str | None, body: Any
+    ) -> tuple[Any, dict[str, int] | None]:
         if token is None:
             raise ApiError(403, 10000, "Authentication error")
         if token not in self.tokens:
             raise ApiError(403, 9109, "Invalid access token")
-        parts = [p for p in path[len(PREFIX):].split("/") if p]
+        parts = [p for p in path[len(PREFIX) :].split("/") if p]
         if parts == ["zones"] and method == "GET":
-            zones = sorted((z for z in self.zones.values() if self._visible(token, z)),
-                           key=lambda z: z.name)
+            zones = sorted(
+                (z for z in self.zones.values() if self._visible(token, z)), key=lambda z: z.name
+            )
             if "name" in query:
                 zones = [z for z in zones if z.name == query["name"].lower()]
             items, info = self._page([self._zone_json(z) for z in zones], query, 20, 5, 50)
@@ -347,8 +430,9 @@ class CloudflareEmulator:
         total = sum(len(v) for v in ops.values())
         limit = BATCH_LIMITS.get(z.plan, PAID_BATCH_LIMIT)
         if total > limit:
-            raise ApiError(400, 81064, f"Batch of {total} changes exceeds this zone's limit "
-                                       f"of {limit}.")
+            raise ApiError(
+                400, 81064, f"Batch of {total} changes exceeds this zone's limit of {limit}."
+            )
         records = {rid: dict(r) for rid, r in z.records.items()}  # all or nothing
         out: dict[str, list[dict[str, Any]]] = {k: [] for k in ops}
         for item in ops["deletes"]:
@@ -370,16 +454,22 @@ class CloudflareEmulator:
         z.records = records
         return out
 
-    def answer(self, method: str, path: str, query: dict[str, str], token: str | None,
-               body: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def answer(
+        self, method: str, path: str, query: dict[str, str], token: str | None, body: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, envelope, extra headers) for one request."""
         with self._lock:
             if self._rate_budget is not None:
                 if self._rate_budget <= 0:
-                    message = ("More than 1200 requests per 300 seconds reached. Please wait "
-                               "and consider throttling your request speed")
-                    return 429, _envelope(None, None, [(10100, message)]), {
-                        "Retry-After": str(self._retry_after)}
+                    message = (
+                        "More than 1200 requests per 300 seconds reached. Please wait "
+                        "and consider throttling your request speed"
+                    )
+                    return (
+                        429,
+                        _envelope(None, None, [(10100, message)]),
+                        {"Retry-After": str(self._retry_after)},
+                    )
                 self._rate_budget -= 1
             try:
                 result, info = self.handle(method, path, query, token, body)
@@ -388,11 +478,15 @@ class CloudflareEmulator:
             return 200, _envelope(result, info, []), {}
 
 
-def _envelope(result: Any, info: dict[str, int] | None,
-              errors: list[tuple[int, str]]) -> dict[str, Any]:
-    out: dict[str, Any] = {"success": not errors,
-                           "errors": [{"code": c, "message": m} for c, m in errors],
-                           "messages": [], "result": result}
+def _envelope(
+    result: Any, info: dict[str, int] | None, errors: list[tuple[int, str]]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "success": not errors,
+        "errors": [{"code": c, "message": m} for c, m in errors],
+        "messages": [],
+        "result": result,
+    }
     if info is not None:
         out["result_info"] = info
     return out
@@ -412,7 +506,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         auth = self.headers.get("Authorization", "")
-        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
         with emu._lock:
             fault = next((f for f in emu.faults if f.matches(self.command, url.path)), None)
             if fault is not None:
@@ -420,13 +514,15 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and not fault.after_commit and (fault.drop or fault.status):
-            emu.log.append(LoggedRequest(self.command, url.path, url.query, 0 if fault.drop
-                                         else fault.status or 0))
+            emu.log.append(
+                LoggedRequest(
+                    self.command, url.path, url.query, 0 if fault.drop else fault.status or 0
+                )
+            )
             if fault.drop:
                 self.close_connection = True
                 return
-            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]),
-                       {})
+            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]), {})
             return
         try:
             body = json.loads(raw) if raw else None
@@ -436,13 +532,15 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             status, envelope, headers = emu.answer(self.command, url.path, query, token, body)
         if fault is not None and fault.after_commit:
-            emu.log.append(LoggedRequest(self.command, url.path, url.query,
-                                         0 if fault.drop else fault.status or 500))
+            emu.log.append(
+                LoggedRequest(
+                    self.command, url.path, url.query, 0 if fault.drop else fault.status or 500
+                )
+            )
             if fault.drop:
                 self.close_connection = True
                 return
-            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]),
-                       {})
+            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]), {})
             return
         emu.log.append(LoggedRequest(self.command, url.path, url.query, status))
         self._send(status, envelope, headers)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ametrika_gitops.bundle import build_bundle
+from ametrika_gitops.build.bundle import build_bundle
+from ametrika_gitops.build.revision import load_revision
 from ametrika_gitops.canonical import digest
-from ametrika_gitops.review.revision import load_revision
-from ametrika_gitops.validate import Checked
+from ametrika_gitops.check.pipeline import Checked
 
 Fingerprints = dict[str, tuple[str, dict[tuple[str, str], str]]]
 
@@ -18,15 +18,19 @@ def fingerprints(bundles: dict[str, dict[str, Any]]) -> Fingerprints:
     """account → (sender digest, {(type, locale): digest of the rendered e-mail})."""
     out: Fingerprints = {}
     for account, b in bundles.items():
-        mails = {(t, loc): digest({k: p["rendered"] for k, p in e["parts"].items()})
-                 for t, per in b["templates"].items() for loc, e in per.items()}
+        mails = {
+            (t, loc): digest({k: p["rendered"] for k, p in e["parts"].items()})
+            for t, per in b["templates"].items()
+            for loc, e in per.items()
+        }
         out[account] = (digest(b["sender"]), mails)
     return out
 
 
 def current(results: list[Checked]) -> Fingerprints:
-    return fingerprints({r.account.id: build_bundle(r)[0] for r in results
-                         if r.account is not None})
+    return fingerprints(
+        {r.account.id: build_bundle(r)[0] for r in results if r.account is not None}
+    )
 
 
 def at(root: Path, ref: str) -> Fingerprints:

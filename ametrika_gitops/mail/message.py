@@ -11,8 +11,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from ametrika_gitops.emails import Email
-from ametrika_gitops.model import Account
+from ametrika_gitops.config.model import Account
+from ametrika_gitops.render.emails import Email
 
 
 def _address(display: str, addr: str) -> Address:
@@ -28,8 +28,13 @@ def envelope_sender(account: Account) -> str:
     return account.sender.from_address
 
 
-def build_message(account: Account, mail: Email, recipient: str, date: str | None = None,
-                   message_id: str | None = None) -> EmailMessage:
+def build_message(
+    account: Account,
+    mail: Email,
+    recipient: str,
+    date: str | None = None,
+    message_id: str | None = None,
+) -> EmailMessage:
     sender = account.sender
     domain = sender.from_address.rpartition("@")[2]
     msg = EmailMessage(policy=SMTP)
@@ -47,8 +52,9 @@ def build_message(account: Account, mail: Email, recipient: str, date: str | Non
     msg.set_content(mail.parts["text"].output)
     msg.add_alternative(mail.parts["html"].output, subtype="html")
     # A boundary derived from the content (not random): the same e-mail, the same bytes.
-    seed = "\0".join((account.id, mail.type_id, mail.locale, recipient,
-                      *(p.output for p in mail.parts.values())))
+    seed = "\0".join(
+        (account.id, mail.type_id, mail.locale, recipient, *(p.output for p in mail.parts.values()))
+    )
     msg.set_boundary("=_ametrika_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32])
     return msg
 

@@ -24,14 +24,17 @@ DAY = 86400
 def verify_key() -> bytes:
     key = os.environ.get(KEY, "")
     if len(key) < 16:
-        raise AmetrikaError(f"{KEY} must be set to a secret of at least 16 characters (a CI "
-                            "secret); it signs and checks verified recipients")
+        raise AmetrikaError(
+            f"{KEY} must be set to a secret of at least 16 characters (a CI "
+            "secret); it signs and checks verified recipients"
+        )
     return key.encode("utf-8")
 
 
 def _mac(key: bytes, *parts: str) -> str:
-    return hmac.new(key, "\0".join(("ametrika-gitops", *parts)).encode("utf-8"),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        key, "\0".join(("ametrika-gitops", *parts)).encode("utf-8"), hashlib.sha256
+    ).hexdigest()
 
 
 def code_for(key: bytes, account: str, address: str, day: int | None = None) -> str:
@@ -42,8 +45,10 @@ def code_for(key: bytes, account: str, address: str, day: int | None = None) -> 
 
 def code_is_valid(key: bytes, account: str, address: str, code: str) -> bool:
     today = int(time.time()) // DAY
-    return any(hmac.compare_digest(code_for(key, account, address, d), code.strip())
-               for d in (today, today - 1))
+    return any(
+        hmac.compare_digest(code_for(key, account, address, d), code.strip())
+        for d in (today, today - 1)
+    )
 
 
 def proof_for(key: bytes, account: str, address: str) -> str:
@@ -64,8 +69,10 @@ def read_records(root: Path, account: str) -> dict[str, str]:
         entries = data.get("verified", []) if data.get("account") == account else []
         return {str(e["address"]).lower(): str(e["proof"]) for e in entries}
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError) as exc:
-        raise AmetrikaError(f"{path} is not a recipients file ({exc.__class__.__name__}); "
-                            "write it again with `recipients confirm`") from None
+        raise AmetrikaError(
+            f"{path} is not a recipients file ({exc.__class__.__name__}); "
+            "write it again with `recipients confirm`"
+        ) from None
 
 
 def is_verified(key: bytes, root: Path, account: str, address: str) -> bool:
@@ -78,10 +85,15 @@ def write_record(key: bytes, root: Path, account: str, address: str) -> Path:
     records[address.lower()] = proof_for(key, account, address)
     path = records_file(root, account)
     path.parent.mkdir(exist_ok=True)
-    body = {"version": 1, "account": account,
-            "verified": [{"address": a, "proof": p} for a, p in sorted(records.items())]}
-    path.write_text(f"# Verified test recipients of account {account} (H9), written by\n"
-                    "# `ametrika-gitops recipients confirm`. A proof is valid only with the "
-                    f"current {KEY}.\n" + yaml.safe_dump(body, sort_keys=False),
-                    encoding="utf-8")
+    body = {
+        "version": 1,
+        "account": account,
+        "verified": [{"address": a, "proof": p} for a, p in sorted(records.items())],
+    }
+    path.write_text(
+        f"# Verified test recipients of account {account} (H9), written by\n"
+        "# `ametrika-gitops recipients confirm`. A proof is valid only with the "
+        f"current {KEY}.\n" + yaml.safe_dump(body, sort_keys=False),
+        encoding="utf-8",
+    )
     return path

@@ -6,17 +6,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ametrika_gitops.check.pipeline import Checked
+from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import Progress
-from ametrika_gitops.emails import Email
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
 from ametrika_gitops.mail.recipients import is_verified, verify_key
 from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoint_for
-from ametrika_gitops.model import Account
-from ametrika_gitops.validate import Checked
+from ametrika_gitops.render.emails import Email
 
-CUSTOM_HINT = ("custom SMTP servers do not always accept this (H4: Gmail servers in "
-               "particular); the hosted service or analytics-report.com always work (H6)")
+CUSTOM_HINT = (
+    "custom SMTP servers do not always accept this (H4: Gmail servers in "
+    "particular); the hosted service or analytics-report.com always work (H6)"
+)
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,13 @@ class Selection:
     def emails(self, checked: Checked) -> list[Email]:
         assert checked.account is not None
         wanted = None if self.changed is None else self.changed.get(checked.account.id, set())
-        return [e for e in checked.emails
-                if (self.types is None or e.type_id in self.types)
-                and (self.locales is None or e.locale in self.locales)
-                and (wanted is None or (e.type_id, e.locale) in wanted)]
+        return [
+            e
+            for e in checked.emails
+            if (self.types is None or e.type_id in self.types)
+            and (self.locales is None or e.locale in self.locales)
+            and (wanted is None or (e.type_id, e.locale) in wanted)
+        ]
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,20 @@ class Pending:
 
 
 def _fail_all(items: list[Pending], step: str, detail: str, hint: str) -> list[Outcome]:
-    return [Outcome(p.account.id, p.mail.type_id, p.mail.locale, p.recipient, "failed", step,
-                    detail, hint) for p in items]
+    return [
+        Outcome(
+            p.account.id, p.mail.type_id, p.mail.locale, p.recipient, "failed", step, detail, hint
+        )
+        for p in items
+    ]
 
 
-def prepare(results: list[Checked], selection: Selection, root: Path, require_verified: bool,
-            ) -> tuple[list[Pending], list[Outcome]]:
+def prepare(
+    results: list[Checked],
+    selection: Selection,
+    root: Path,
+    require_verified: bool,
+) -> tuple[list[Pending], list[Outcome]]:
     """The messages to send, and the outcomes already known (refusals, skips)."""
     key = verify_key() if require_verified else b""
     pending: list[Pending] = []
@@ -77,17 +90,38 @@ def prepare(results: list[Checked], selection: Selection, root: Path, require_ve
         if not mails:
             continue
         if not account.recipients:
-            outcomes.append(Outcome(account.id, "", "", "", "skipped", "", "no test.recipients "
-                                    "in the account file: nothing to send to"))
+            outcomes.append(
+                Outcome(
+                    account.id,
+                    "",
+                    "",
+                    "",
+                    "skipped",
+                    "",
+                    "no test.recipients in the account file: nothing to send to",
+                )
+            )
             continue
-        unverified = [r for r in account.recipients
-                      if require_verified and not is_verified(key, root, account.id, r)]
+        unverified = [
+            r
+            for r in account.recipients
+            if require_verified and not is_verified(key, root, account.id, r)
+        ]
         if unverified:
             # H9: one unverified address and nothing is sent for the account
-            outcomes += [Outcome(account.id, "", "", r, "failed", "verify",
-                                 f"{r} is not a verified recipient of {account.id}",
-                                 f"verify it: ametrika-gitops recipients verify {account.id} {r}")
-                         for r in unverified]
+            outcomes += [
+                Outcome(
+                    account.id,
+                    "",
+                    "",
+                    r,
+                    "failed",
+                    "verify",
+                    f"{r} is not a verified recipient of {account.id}",
+                    f"verify it: ametrika-gitops recipients verify {account.id} {r}",
+                )
+                for r in unverified
+            ]
             continue
         for mail in mails:
             for rcpt in account.recipients:
@@ -102,8 +136,16 @@ def capture(pending: list[Pending], folder: Path) -> list[Outcome]:
         target = folder / p.account.id / f"{p.mail.type_id}.{p.mail.locale}.{p.recipient}.eml"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(p.data)
-        out.append(Outcome(p.account.id, p.mail.type_id, p.mail.locale, p.recipient, "captured",
-                           detail=str(target)))
+        out.append(
+            Outcome(
+                p.account.id,
+                p.mail.type_id,
+                p.mail.locale,
+                p.recipient,
+                "captured",
+                detail=str(target),
+            )
+        )
     return out
 
 
@@ -127,13 +169,24 @@ def send(pending: list[Pending], progress: Progress) -> list[Outcome]:
                         session.send(envelope_sender(p.account), p.recipient, p.data)
                     except SendError as exc:
                         outcomes += _fail_all([p], exc.step, str(exc), hint)
-                        progress(f"FAILED {p.account.id} {p.mail.type_id}/{p.mail.locale} → "
-                                 f"{p.recipient}: {exc}")
+                        progress(
+                            f"FAILED {p.account.id} {p.mail.type_id}/{p.mail.locale} → "
+                            f"{p.recipient}: {exc}"
+                        )
                         continue
-                    outcomes.append(Outcome(p.account.id, p.mail.type_id, p.mail.locale,
-                                            p.recipient, "sent", detail=endpoint.describe()))
-                    progress(f"sent {p.account.id} {p.mail.type_id}/{p.mail.locale} → "
-                             f"{p.recipient}")
+                    outcomes.append(
+                        Outcome(
+                            p.account.id,
+                            p.mail.type_id,
+                            p.mail.locale,
+                            p.recipient,
+                            "sent",
+                            detail=endpoint.describe(),
+                        )
+                    )
+                    progress(
+                        f"sent {p.account.id} {p.mail.type_id}/{p.mail.locale} → {p.recipient}"
+                    )
         except SendError as exc:
             outcomes += _fail_all(items, exc.step, str(exc), hint)
             progress(f"FAILED {endpoint.describe()}: {exc}")
@@ -151,10 +204,10 @@ def summary(outcomes: list[Outcome]) -> str:
             result = f"skipped: {o.detail}"
         rows.append((o.account, o.label, o.recipient or "-", result))
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}"
-             for r in rows]
-    counts = {s: sum(o.status == s for o in outcomes) for s in ("sent", "captured", "failed",
-                                                                 "skipped")}
+    lines = [f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:<{widths[2]}}  {r[3]}" for r in rows]
+    counts = {
+        s: sum(o.status == s for o in outcomes) for s in ("sent", "captured", "failed", "skipped")
+    }
     lines.append(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "nothing to send")
     hints = sorted({o.hint for o in outcomes if o.status == "failed" and o.hint})
     lines += [f"hint: {h}" for h in hints]
@@ -162,13 +215,17 @@ def summary(outcomes: list[Outcome]) -> str:
 
 
 def junit(outcomes: list[Outcome], path: Path) -> None:
-    suite = ET.Element("testsuite", name="ametrika-gitops test-send",
-                       tests=str(len(outcomes)),
-                       failures=str(sum(o.status == "failed" for o in outcomes)),
-                       skipped=str(sum(o.status == "skipped" for o in outcomes)))
+    suite = ET.Element(
+        "testsuite",
+        name="ametrika-gitops test-send",
+        tests=str(len(outcomes)),
+        failures=str(sum(o.status == "failed" for o in outcomes)),
+        skipped=str(sum(o.status == "skipped" for o in outcomes)),
+    )
     for o in sorted(outcomes, key=lambda o: (o.account, o.label, o.recipient)):
-        case = ET.SubElement(suite, "testcase", classname=o.account,
-                             name=f"{o.label} -> {o.recipient or '-'}")
+        case = ET.SubElement(
+            suite, "testcase", classname=o.account, name=f"{o.label} -> {o.recipient or '-'}"
+        )
         if o.status == "failed":
             failure = ET.SubElement(case, "failure", message=f"{o.step}: {o.detail}")
             failure.text = o.hint

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
+from ametrika_gitops.config.model import Account
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.model import Account
 
 RELAY_URL = "AMETRIKA_RELAY_URL"
 RELAY_PASSWORD = "AMETRIKA_RELAY_PASSWORD"
@@ -43,8 +43,10 @@ class Endpoint:
             return None
         value = os.environ.get(self.password_variable)
         if not value:
-            raise AmetrikaError(f"the SMTP password variable {self.password_variable} is not "
-                                "set; nothing was sent (set it from your CI secrets)")
+            raise AmetrikaError(
+                f"the SMTP password variable {self.password_variable} is not "
+                "set; nothing was sent (set it from your CI secrets)"
+            )
         return value
 
     def describe(self) -> str:
@@ -55,23 +57,25 @@ def endpoint_for(account: Account) -> Endpoint:
     """The account's own server in smtp mode (H14), the platform relay otherwise."""
     smtp = account.sender.smtp
     if smtp is not None:
-        return Endpoint(smtp.host, smtp.port, smtp.security, smtp.username, smtp.password_env,
-                        True)
+        return Endpoint(smtp.host, smtp.port, smtp.security, smtp.username, smtp.password_env, True)
     url = os.environ.get(RELAY_URL, "").strip()
     if not url:
-        raise AmetrikaError(f"{RELAY_URL} is not set: sender mode {account.sender.mode} sends "
-                            "through the platform relay, e.g. "
-                            f"{RELAY_URL}=smtps://user@relay.example.com:465 with the password "
-                            f"in {RELAY_PASSWORD}")
+        raise AmetrikaError(
+            f"{RELAY_URL} is not set: sender mode {account.sender.mode} sends "
+            "through the platform relay, e.g. "
+            f"{RELAY_URL}=smtps://user@relay.example.com:465 with the password "
+            f"in {RELAY_PASSWORD}"
+        )
     parts = urlsplit(url)
     security = {"smtps": "ssl-tls", "smtp": "starttls"}.get(parts.scheme)
     if security is None or not parts.hostname:
-        raise AmetrikaError(f"{RELAY_URL} must look like smtps://user@host:465 (implicit TLS) "
-                            "or smtp://user@host:587 (STARTTLS)")
+        raise AmetrikaError(
+            f"{RELAY_URL} must look like smtps://user@host:465 (implicit TLS) "
+            "or smtp://user@host:587 (STARTTLS)"
+        )
     port = parts.port or (465 if security == "ssl-tls" else 587)
     user = unquote(parts.username) if parts.username else None
-    return Endpoint(parts.hostname, port, security, user, RELAY_PASSWORD if user else None,
-                    False)
+    return Endpoint(parts.hostname, port, security, user, RELAY_PASSWORD if user else None, False)
 
 
 class SendError(Exception):
@@ -110,8 +114,12 @@ class Session:
             if ep.security == "starttls":
                 step = "TLS"
                 if not self.smtp.has_extn("starttls"):
-                    raise SendError("TLS", "the server does not offer STARTTLS; refusing to "
-                                           "send in clear (security: none would allow it)", ep)
+                    raise SendError(
+                        "TLS",
+                        "the server does not offer STARTTLS; refusing to "
+                        "send in clear (security: none would allow it)",
+                        ep,
+                    )
                 code, message = self.smtp.starttls(context=context)
                 if code != 220:
                     raise SendError("TLS", _reply(code, message), ep)
@@ -188,6 +196,10 @@ class Session:
                 self.smtp.close()
             self.smtp = None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()

@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ametrika_gitops.build.revision import WORKTREE, Revision, git, load_revision
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.review.revision import WORKTREE, Revision, git, load_revision
 from ametrika_gitops.review.semantic import diff_revisions
 
 PATHS = ("accounts", "templates", "overrides", "schemas")
@@ -45,18 +45,24 @@ def _pr_numbers(root: Path) -> dict[str, int]:
 def _override_files(root: Path) -> list[str]:
     """{file: …} overrides outside the usual folders, as the accounts name them today."""
     revision = load_revision(root, WORKTREE)
-    files = {part["file"] for b in revision.bundles.values()
-             for per in [*b["templates"].values(), b["footer"]]
-             for mail in per.values() for part in mail["parts"].values()
-             if part["origin"] == "override"}
+    files = {
+        part["file"]
+        for b in revision.bundles.values()
+        for per in [*b["templates"].values(), b["footer"]]
+        for mail in per.values()
+        for part in mail["parts"].values()
+        if part["origin"] == "override"
+    }
     return sorted(f for f in files if f.split("/")[0] not in PATHS and (root / f).is_file())
 
 
 def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
     if git(root, "rev-parse", "--is-shallow-repository").strip() == "true":
-        raise AmetrikaError("this is a shallow clone: its history is cut short, so `history` "
-                            "would be wrong; fetch all of it (git fetch --unshallow, or "
-                            "actions/checkout with fetch-depth: 0)")
+        raise AmetrikaError(
+            "this is a shallow clone: its history is cut short, so `history` "
+            "would be wrong; fetch all of it (git fetch --unshallow, or "
+            "actions/checkout with fetch-depth: 0)"
+        )
     args = ["log", "--no-merges", "--reverse", f"--format=%H{_SEP}%P{_SEP}%an{_SEP}%aI{_SEP}%s"]
     if since:
         args.append(f"--since={since}")
@@ -80,8 +86,9 @@ def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
                 continue
             m = _PR.search(subject)
             pr = int(m.group(1) or m.group(2)) if m else prs.get(commit)
-            entries.append(Entry(commit, date, author, pr, subject, change.account,
-                                 tuple(change.lines())))
+            entries.append(
+                Entry(commit, date, author, pr, subject, change.account, tuple(change.lines()))
+            )
     return entries
 
 
@@ -99,5 +106,11 @@ def render_text(entries: list[Entry]) -> str:
 def render_json(entries: list[Entry]) -> str:
     import json
 
-    return json.dumps([e.__dict__ | {"changes": list(e.changes)} for e in entries], indent=2,
-                      ensure_ascii=False) + "\n"
+    return (
+        json.dumps(
+            [e.__dict__ | {"changes": list(e.changes)} for e in entries],
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )

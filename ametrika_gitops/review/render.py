@@ -43,11 +43,19 @@ def render_text(changes: list[AccountChange], base: str, head: str) -> str:
 def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
     if not changes:
         return f"### E-mail settings\n\nNo effective change between `{base}` and `{head}`.\n"
-    rows = ["### E-mail settings", "", f"Changes between `{base}` and `{head}`.", "",
-            "| Account | Status | Sender | DNS | E-mails |", "|---|---|---|---|---|"]
+    rows = [
+        "### E-mail settings",
+        "",
+        f"Changes between `{base}` and `{head}`.",
+        "",
+        "| Account | Status | Sender | DNS | E-mails |",
+        "|---|---|---|---|---|",
+    ]
     for c in changes:
-        rows.append(f"| `{c.account}` | {c.status} | {len(c.sender) or ''} | {len(c.dns) or ''} "
-                    f"| {', '.join(e.key for e in c.emails)} |")
+        rows.append(
+            f"| `{c.account}` | {c.status} | {len(c.sender) or ''} | {len(c.dns) or ''} "
+            f"| {', '.join(e.key for e in c.emails)} |"
+        )
     out = "\n".join(rows) + "\n"
     for i, c in enumerate(changes):
         body = [f"<details><summary><b>{c.account}</b>: {html.escape(_head(c))}</summary>", ""]
@@ -63,23 +71,30 @@ def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
         block = "\n".join(body)
         if len(out) + len(block) > MARKDOWN_BUDGET:
             rest = len(changes) - i
-            out += (f"\n> **Truncated:** {rest} more account{'s' if rest != 1 else ''} "
-                    f"({', '.join(x.account for x in changes[i:])}) did not fit in a comment "
-                    f"({GITHUB_LIMIT:,} characters). Run `ametrika-gitops diff` locally, or "
-                    "open the HTML previews of this run.\n")
+            out += (
+                f"\n> **Truncated:** {rest} more account{'s' if rest != 1 else ''} "
+                f"({', '.join(x.account for x in changes[i:])}) did not fit in a comment "
+                f"({GITHUB_LIMIT:,} characters). Run `ametrika-gitops diff` locally, or "
+                "open the HTML previews of this run.\n"
+            )
             break
         out += "\n" + block
     return out
 
 
 def render_html(changes: list[AccountChange], base: str, head: str) -> str:
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>E-mail changes {html.escape(base)} → {html.escape(head)}</title>",
-           ("<style>body{font-family:sans-serif;margin:24px}"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>E-mail changes {html.escape(base)} → {html.escape(head)}</title>",
+        (
+            "<style>body{font-family:sans-serif;margin:24px}"
             ".pair{display:flex;gap:16px}.pair>div{flex:1}"
             "iframe{width:100%;height:640px;border:1px solid #ccc}"
-            "pre{background:#f6f8fa;padding:8px;overflow:auto}</style></head><body>"),
-           f"<h1>E-mail changes: {html.escape(base)} → {html.escape(head)}</h1>"]
+            "pre{background:#f6f8fa;padding:8px;overflow:auto}</style></head><body>"
+        ),
+        f"<h1>E-mail changes: {html.escape(base)} → {html.escape(head)}</h1>",
+    ]
     if not changes:
         out.append("<p>No effective change.</p>")
     for c in changes:
@@ -87,14 +102,19 @@ def render_html(changes: list[AccountChange], base: str, head: str) -> str:
         if c.sender or c.dns:
             out.append("<pre>" + html.escape("\n".join(c.sender + c.dns)) + "</pre>")
         for e in c.emails:
-            out.append(f"<h3>{html.escape(e.key)}</h3><p>"
-                       + html.escape("; ".join(e.transitions) or "rendering changed") + "</p>")
+            out.append(
+                f"<h3>{html.escape(e.key)}</h3><p>"
+                + html.escape("; ".join(e.transitions) or "rendering changed")
+                + "</p>"
+            )
             if e.html_before or e.html_after:
-                out.append('<div class="pair">'
-                           f'<div><h4>Before ({html.escape(base)})</h4><iframe sandbox="" '
-                           f'srcdoc="{html.escape(e.html_before)}"></iframe></div>'
-                           f'<div><h4>After ({html.escape(head)})</h4><iframe sandbox="" '
-                           f'srcdoc="{html.escape(e.html_after)}"></iframe></div></div>')
+                out.append(
+                    '<div class="pair">'
+                    f'<div><h4>Before ({html.escape(base)})</h4><iframe sandbox="" '
+                    f'srcdoc="{html.escape(e.html_before)}"></iframe></div>'
+                    f'<div><h4>After ({html.escape(head)})</h4><iframe sandbox="" '
+                    f'srcdoc="{html.escape(e.html_after)}"></iframe></div></div>'
+                )
             lines = e.rendered + e.source
             if lines:
                 out.append("<pre>" + html.escape("\n".join(lines)) + "</pre>")
@@ -103,4 +123,7 @@ def render_html(changes: list[AccountChange], base: str, head: str) -> str:
 
 
 RENDERERS: dict[str, Callable[[list[AccountChange], str, str], str]] = {
-    "text": render_text, "markdown": render_markdown, "html": render_html}
+    "text": render_text,
+    "markdown": render_markdown,
+    "html": render_html,
+}

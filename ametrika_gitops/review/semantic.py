@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from ametrika_gitops.review.revision import Revision
+from ametrika_gitops.build.revision import Revision
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
 
@@ -34,7 +34,8 @@ class AccountChange:
     @property
     def empty(self) -> bool:
         return not (self.sender or self.dns or self.emails or self.other) and (
-            self.status == "changed")
+            self.status == "changed"
+        )
 
     def lines(self) -> list[str]:
         """One line per item: what history prints."""
@@ -86,8 +87,16 @@ def _records(bundle: dict[str, Any] | None) -> set[tuple[str, str, str]]:
 
 
 def _udiff(before: str, after: str, label: str) -> list[str]:
-    return list(difflib.unified_diff(before.splitlines(), after.splitlines(),
-                                     f"{label} (before)", f"{label} (after)", lineterm="", n=2))
+    return list(
+        difflib.unified_diff(
+            before.splitlines(),
+            after.splitlines(),
+            f"{label} (before)",
+            f"{label} (after)",
+            lineterm="",
+            n=2,
+        )
+    )
 
 
 def _original_path(key: str, part: str) -> str:
@@ -95,8 +104,13 @@ def _original_path(key: str, part: str) -> str:
     return f"templates/{locale}/{kind}.{PART_FILES[part]}"
 
 
-def _email(key: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
-           before: Revision, after: Revision) -> EmailChange | None:
+def _email(
+    key: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    before: Revision,
+    after: Revision,
+) -> EmailChange | None:
     change = EmailChange(key)
     if old is None or new is None:
         change.transitions.append("new e-mail" if old is None else "no longer sent")
@@ -110,18 +124,24 @@ def _email(key: str, old: dict[str, Any] | None, new: dict[str, Any] | None,
         elif o["origin"] == "override" and n["origin"] == "original":
             change.transitions.append(f"{part}: overridden → reset to original (H13)")
         elif o["source"] != n["source"]:
-            what = "override changed" if n["origin"] == "override" else (
-                f"original changed upstream ({n['file']})")
+            what = (
+                "override changed"
+                if n["origin"] == "override"
+                else (f"original changed upstream ({n['file']})")
+            )
             change.transitions.append(f"{part}: {what}")
         elif n["origin"] == "override":
             path = _original_path(key, part)
             was, now = before.originals.get(path), after.originals.get(path)
             if was is not None and now is not None and was != now:
                 change.transitions.append(
-                    f"{part}: original changed upstream under this account's override")
+                    f"{part}: original changed upstream under this account's override"
+                )
                 change.three_way += _udiff(was, now, f"{path} (original)")
-                change.three_way += [f"the override ({n['file']}) stays:", *n["source"]
-                                     .splitlines()]
+                change.three_way += [
+                    f"the override ({n['file']}) stays:",
+                    *n["source"].splitlines(),
+                ]
         if o["source"] != n["source"]:
             change.source += _udiff(o["source"], n["source"], f"{part} source")
         if part in ("subject", "text") and o["rendered"] != n["rendered"]:
@@ -144,14 +164,23 @@ def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
         change.sender = _sender(old["sender"] if old else {}, new["sender"] if new else {})
         o, n = _records(old), _records(new)
         change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
-            f"- {t} {name} {c}" for t, name, c in sorted(o - n)]
+            f"- {t} {name} {c}" for t, name, c in sorted(o - n)
+        ]
         if old and new and old["account"]["admins"] != new["account"]["admins"]:
-            change.other.append(f"admins: {', '.join(old['account']['admins'])} → "
-                                f"{', '.join(new['account']['admins'])}")
-        mails_old = {f"{t}/{loc}": e for t, per in (old or {}).get("templates", {}).items()
-                     for loc, e in per.items()}
-        mails_new = {f"{t}/{loc}": e for t, per in (new or {}).get("templates", {}).items()
-                     for loc, e in per.items()}
+            change.other.append(
+                f"admins: {', '.join(old['account']['admins'])} → "
+                f"{', '.join(new['account']['admins'])}"
+            )
+        mails_old = {
+            f"{t}/{loc}": e
+            for t, per in (old or {}).get("templates", {}).items()
+            for loc, e in per.items()
+        }
+        mails_new = {
+            f"{t}/{loc}": e
+            for t, per in (new or {}).get("templates", {}).items()
+            for loc, e in per.items()
+        }
         mails_old |= {f"footer/{loc}": f for loc, f in (old or {}).get("footer", {}).items()}
         mails_new |= {f"footer/{loc}": f for loc, f in (new or {}).get("footer", {}).items()}
         if old and new:

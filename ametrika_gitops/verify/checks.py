@@ -11,8 +11,8 @@ from typing import Any
 
 import dns.resolver
 
-from ametrika_gitops.model import Account
-from ametrika_gitops.records import Record, desired_records, organizational_domain
+from ametrika_gitops.config.model import Account
+from ametrika_gitops.dns.records import Record, desired_records, organizational_domain
 from ametrika_gitops.verify.lookup import OK, Answer, query
 
 VERIFIED, MISSING, WRONG, UNREACHABLE = "verified", "missing", "wrong", "unreachable"
@@ -97,8 +97,9 @@ def platform_ips() -> list[str]:
     return [ip.strip() for ip in os.environ.get(PLATFORM_IPS, "").split(",") if ip.strip()]
 
 
-def spf_for(domain: str, sender: str, ips: list[str], helo: str,
-            resolver: dns.resolver.Resolver) -> tuple[bool, str]:
+def spf_for(
+    domain: str, sender: str, ips: list[str], helo: str, resolver: dns.resolver.Resolver
+) -> tuple[bool, str]:
     """Evaluate SPF (pyspf) for each address; (all pass, detail)."""
     import spf
 
@@ -124,14 +125,29 @@ def _check_cname(rec: Record, r: Resolvers) -> Check:
         key = query(r.world, rec.content, "TXT")
         if key.status != OK:
             state = UNREACHABLE if not key.reachable else WRONG
-            return Check(rec.account, rec.purpose, "CNAME", rec.name, state, rec.content, found,
-                         f"no DKIM key behind it ({rec.content}: {key.status})")
+            return Check(
+                rec.account,
+                rec.purpose,
+                "CNAME",
+                rec.name,
+                state,
+                rec.content,
+                found,
+                f"no DKIM key behind it ({rec.content}: {key.status})",
+            )
         if len(key.values) != 1:
-            return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, found,
-                         f"{len(key.values)} TXT records at {rec.content}; one key expected")
+            return Check(
+                rec.account,
+                rec.purpose,
+                "CNAME",
+                rec.name,
+                WRONG,
+                rec.content,
+                found,
+                f"{len(key.values)} TXT records at {rec.content}; one key expected",
+            )
         state, detail = dkim_key_problem(key.values[0])
-        return Check(rec.account, rec.purpose, "CNAME", rec.name, state, rec.content, found,
-                     detail)
+        return Check(rec.account, rec.purpose, "CNAME", rec.name, state, rec.content, found, detail)
     if rec.purpose == "return-path":
         return _check_return_path(rec, found, r)
     return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED, rec.content, found)
@@ -142,16 +158,40 @@ def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
 
     result: dict[str, Any] = checkdmarc.spf.check_spf(rec.name, resolver=r.world)
     if not result.get("valid") or not result.get("record"):
-        return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, found,
-                     f"no valid SPF record through it: {result.get('error', 'none found')}")
+        return Check(
+            rec.account,
+            rec.purpose,
+            "CNAME",
+            rec.name,
+            WRONG,
+            rec.content,
+            found,
+            f"no valid SPF record through it: {result.get('error', 'none found')}",
+        )
     ips = platform_ips()
     if not ips:
-        return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED, rec.content, found,
-                     f"SPF valid ({result['dns_lookups']} lookups); set {PLATFORM_IPS} to "
-                     "evaluate it for the platform's addresses")
+        return Check(
+            rec.account,
+            rec.purpose,
+            "CNAME",
+            rec.name,
+            VERIFIED,
+            rec.content,
+            found,
+            f"SPF valid ({result['dns_lookups']} lookups); set {PLATFORM_IPS} to "
+            "evaluate it for the platform's addresses",
+        )
     ok, detail = spf_for(rec.name, f"{rec.account}@{rec.name}", ips, rec.name, r.world)
-    return Check(rec.account, rec.purpose, "CNAME", rec.name, VERIFIED if ok else WRONG,
-                 rec.content, found, detail)
+    return Check(
+        rec.account,
+        rec.purpose,
+        "CNAME",
+        rec.name,
+        VERIFIED if ok else WRONG,
+        rec.content,
+        found,
+        detail,
+    )
 
 
 def _check_ownership(rec: Record, r: Resolvers) -> Check:
@@ -161,8 +201,9 @@ def _check_ownership(rec: Record, r: Resolvers) -> Check:
     found = " | ".join(ans.values)
     if ans.values == (rec.content,):
         return Check(rec.account, rec.purpose, "TXT", rec.name, VERIFIED, rec.content, found)
-    detail = (f"{len(ans.values)} TXT records; exactly one expected" if rec.content in ans.values
-              else "")
+    detail = (
+        f"{len(ans.values)} TXT records; exactly one expected" if rec.content in ans.values else ""
+    )
     return Check(rec.account, rec.purpose, "TXT", rec.name, WRONG, rec.content, found, detail)
 
 
@@ -177,21 +218,50 @@ def _check_dmarc(rec: Record, domain: str, r: Resolvers) -> Check:
     org = organizational_domain(domain)
     if not result.get("valid"):
         error = str(result.get("error", ""))
-        if "does not exist" in error or "not have a DMARC" in error.lower() or not result.get(
-                "record") and "multiple" not in error.lower():
-            return Check(rec.account, "dmarc", "TXT", rec.name, MISSING, rec.content, "",
-                         f"no DMARC record at _dmarc.{domain} nor _dmarc.{org}: {error}")
-        return Check(rec.account, "dmarc", "TXT", rec.name, WRONG, rec.content,
-                     str(result.get("record") or ""), error)
+        if (
+            "does not exist" in error
+            or "not have a DMARC" in error.lower()
+            or not result.get("record")
+            and "multiple" not in error.lower()
+        ):
+            return Check(
+                rec.account,
+                "dmarc",
+                "TXT",
+                rec.name,
+                MISSING,
+                rec.content,
+                "",
+                f"no DMARC record at _dmarc.{domain} nor _dmarc.{org}: {error}",
+            )
+        return Check(
+            rec.account,
+            "dmarc",
+            "TXT",
+            rec.name,
+            WRONG,
+            rec.content,
+            str(result.get("record") or ""),
+            error,
+        )
     tags = result.get("tags") or result.get("parsed", {}).get("tags", {})
     policy = tags.get("p", {}).get("value", "?")
     notes = [f"p={policy} at _dmarc.{result.get('location', domain)}"]
     if tags.get("aspf", {}).get("value") == "s":
-        notes.append("aspf=s: SPF can never align with the return path <rp>.D; only DKIM will "
-                     "pass DMARC")
+        notes.append(
+            "aspf=s: SPF can never align with the return path <rp>.D; only DKIM will pass DMARC"
+        )
     notes += [str(w) for w in result.get("warnings", [])]
-    return Check(rec.account, "dmarc", "TXT", f"_dmarc.{result.get('location', domain)}",
-                 VERIFIED, rec.content, str(result.get("record", "")), "; ".join(notes))
+    return Check(
+        rec.account,
+        "dmarc",
+        "TXT",
+        f"_dmarc.{result.get('location', domain)}",
+        VERIFIED,
+        rec.content,
+        str(result.get("record", "")),
+        "; ".join(notes),
+    )
 
 
 def verify_hosted(account: Account, r: Resolvers) -> list[Check]:
@@ -217,10 +287,21 @@ def advise_smtp(account: Account, r: Resolvers) -> list[Check]:
     domain = smtp.from_address.rpartition("@")[2].lower()
     out = []
     mx = query(r.world, domain, "MX")
-    out.append(Check(account.id, "mx", "MX", domain, ADVICE_OK if mx.status == OK else ADVICE,
-                     "", ", ".join(mx.values),
-                     "replies and bounces can reach the domain" if mx.status == OK else
-                     f"no MX ({mx.status}): replies to {domain} may not arrive", False))
+    out.append(
+        Check(
+            account.id,
+            "mx",
+            "MX",
+            domain,
+            ADVICE_OK if mx.status == OK else ADVICE,
+            "",
+            ", ".join(mx.values),
+            "replies and bounces can reach the domain"
+            if mx.status == OK
+            else f"no MX ({mx.status}): replies to {domain} may not arrive",
+            False,
+        )
+    )
     spf_result: Any = checkdmarc.spf.check_spf(domain, resolver=r.world)
     problems = []
     if not spf_result.get("valid"):
@@ -237,7 +318,17 @@ def advise_smtp(account: Account, r: Resolvers) -> list[Check]:
             ok, detail = spf_for(domain, smtp.from_address, ips, smtp.host, r.world)
             if not ok:
                 problems.append(f"{detail} (the addresses of {smtp.host})")
-    out.append(Check(account.id, "spf", "TXT", domain, ADVICE if problems else ADVICE_OK, "",
-                     str(spf_result.get("record") or ""),
-                     "; ".join(problems) or "SPF valid and authorises the SMTP server", False))
+    out.append(
+        Check(
+            account.id,
+            "spf",
+            "TXT",
+            domain,
+            ADVICE if problems else ADVICE_OK,
+            "",
+            str(spf_result.get("record") or ""),
+            "; ".join(problems) or "SPF valid and authorises the SMTP server",
+            False,
+        )
+    )
     return out

@@ -7,8 +7,14 @@ from collections.abc import Callable
 
 from ametrika_gitops.verify.checks import Check
 
-SYMBOL = {"verified": "✔", "missing": "✘", "wrong": "✘", "unreachable": "?", "ok": "·",
-          "advice": "!"}
+SYMBOL = {
+    "verified": "✔",
+    "missing": "✘",
+    "wrong": "✘",
+    "unreachable": "?",
+    "ok": "·",
+    "advice": "!",
+}
 
 
 def _line(c: Check) -> str:
@@ -37,23 +43,39 @@ def render_text(checks: list[Check], servers: dict[str, str]) -> str:
 def render_markdown(checks: list[Check], servers: dict[str, str]) -> str:
     out = ["## DNS verification", ""]
     for account in sorted({c.account for c in checks}):
-        out += [f"### `{account}` (asked {servers.get(account, '?')})", "",
-                "| | State | Type | Name | Purpose | Expected | Found | Detail |",
-                "|---|---|---|---|---|---|---|---|"]
+        out += [
+            f"### `{account}` (asked {servers.get(account, '?')})",
+            "",
+            "| | State | Type | Name | Purpose | Expected | Found | Detail |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
         for c in (c for c in checks if c.account == account):
-            cells = [SYMBOL.get(c.state, ""), c.state, c.rtype, f"`{c.name}`", c.purpose,
-                     f"`{c.expected}`" if c.expected else "", f"`{c.found}`" if c.found else "",
-                     c.detail]
+            cells = [
+                SYMBOL.get(c.state, ""),
+                c.state,
+                c.rtype,
+                f"`{c.name}`",
+                c.purpose,
+                f"`{c.expected}`" if c.expected else "",
+                f"`{c.found}`" if c.found else "",
+                c.detail,
+            ]
             out.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
         out.append("")
     return "\n".join(out)
 
 
 def render_json(checks: list[Check], servers: dict[str, str]) -> str:
-    data = {"servers": servers, "failed": sum(c.failed for c in checks),
-            "checks": [c.__dict__ | {"failed": c.failed} for c in checks]}
+    data = {
+        "servers": servers,
+        "failed": sum(c.failed for c in checks),
+        "checks": [c.__dict__ | {"failed": c.failed} for c in checks],
+    }
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 RENDERERS: dict[str, Callable[[list[Check], dict[str, str]], str]] = {
-    "text": render_text, "markdown": render_markdown, "json": render_json}
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+}

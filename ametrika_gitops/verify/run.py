@@ -7,9 +7,9 @@ import socket
 
 import dns.resolver
 
+from ametrika_gitops.config.model import Account
+from ametrika_gitops.dns.records import zone_guess
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.model import Account
-from ametrika_gitops.records import zone_guess
 from ametrika_gitops.verify.checks import UNREACHABLE, Check, Resolvers, advise_smtp, verify_hosted
 from ametrika_gitops.verify.lookup import OK, make_resolver, query
 
@@ -36,12 +36,14 @@ def parse_server(text: str) -> tuple[str, int]:
     try:  # a name: ask its address once, here
         return str(socket.getaddrinfo(host, port, proto=socket.IPPROTO_UDP)[0][4][0]), port
     except (OSError, UnicodeError):
-        raise AmetrikaError(f"--nameserver {text}: {host} is neither an IP address nor a name "
-                            "that resolves") from None
+        raise AmetrikaError(
+            f"--nameserver {text}: {host} is neither an IP address nor a name that resolves"
+        ) from None
 
 
-def authoritative(account: Account, world: dns.resolver.Resolver, lifetime: float,
-                  port: int = 53) -> tuple[dns.resolver.Resolver | None, str]:
+def authoritative(
+    account: Account, world: dns.resolver.Resolver, lifetime: float, port: int = 53
+) -> tuple[dns.resolver.Resolver | None, str]:
     """A resolver that asks the zone's own nameservers (from its NS records)."""
     zone = zone_guess(account)
     ns = query(world, zone, "NS")
@@ -56,8 +58,9 @@ def authoritative(account: Account, world: dns.resolver.Resolver, lifetime: floa
     return make_resolver(addresses, lifetime), f"{zone}'s nameservers " + ", ".join(ns.values)
 
 
-def verify_accounts(accounts: list[Account], servers: list[tuple[str, int]],
-                    lifetime: float) -> tuple[list[Check], dict[str, str]]:
+def verify_accounts(
+    accounts: list[Account], servers: list[tuple[str, int]], lifetime: float
+) -> tuple[list[Check], dict[str, str]]:
     import checkdmarc.utils
 
     # checkdmarc keeps answers for 30 minutes, across resolvers: a verification right after
@@ -77,8 +80,16 @@ def verify_accounts(accounts: list[Account], servers: list[tuple[str, int]],
                 zone_resolver, label = authoritative(account, world, lifetime)
             asked[account.id] = label
             if zone_resolver is None:
-                checks.append(Check(account.id, "nameservers", "NS", zone_guess(account),
-                                    UNREACHABLE, detail=label))
+                checks.append(
+                    Check(
+                        account.id,
+                        "nameservers",
+                        "NS",
+                        zone_guess(account),
+                        UNREACHABLE,
+                        detail=label,
+                    )
+                )
                 continue
             checks += verify_hosted(account, Resolvers(zone_resolver, world))
         elif account.sender.smtp is not None:

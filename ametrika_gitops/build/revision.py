@@ -1,0 +1,74 @@
+"""A revision of the repository, compiled: every valid account's bundle, and the originals.
+
+Read from git without touching the working tree (``git archive``), or from the working tree.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ametrika_gitops.build.bundle import build_bundle
+from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.check.project import Project, account_files
+from ametrika_gitops.check.pipeline import check_files
+
+WORKTREE = ":worktree"
+
+
+@dataclass(frozen=True)
+class Revision:
+    ref: str
+    bundles: dict[str, dict[str, Any]]  # account id → bundle
+    originals: dict[str, str]  # "templates/fr/alert.subject.j2" → text
+    invalid: tuple[str, ...]  # account files that did not validate at this revision
+
+
+def git(root: Path, *args: str, binary: bool = False) -> Any:
+    try:
+        run = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=True,
+                             timeout=120)
+    except FileNotFoundError:
+        raise AmetrikaError("git is needed here and is not on the PATH") from None
+    except subprocess.CalledProcessError as exc:
+        lines = exc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise AmetrikaError(f"git {' '.join(args[:2])}: {lines[-1] if lines else exc.returncode}"
+                            ) from None
+    return run.stdout if binary else run.stdout.decode("utf-8", "replace")
+
+
+def git_root(start: Path) -> Path:
+    return Path(git(start, "rev-parse", "--show-toplevel").strip())
+
+
+def _compile(tree: Path, ref: str) -> Revision:
+    if not (tree / "templates" / "catalog.yaml").is_file():
+        return Revision(ref, {}, {}, ())
+    project = replace(Project.open(tree), root_relative=True)
+    folder = tree / "accounts"
+    results = check_files(project, account_files((), tree)) if folder.is_dir() else []
+    bundles = {r.account.id: build_bundle(r)[0] for r in results if r.account is not None}
+    invalid = tuple(r.path for r in results if r.account is None)
+    originals = {p.relative_to(tree).as_posix(): p.read_text(encoding="utf-8")
+                 for p in sorted((tree / "templates").rglob("*.j2"))}
+    return Revision(ref, bundles, originals, invalid)
+
+
+def load_revision(root: Path, ref: str) -> Revision:
+    """``ref`` a git revision, or WORKTREE for the files as they are."""
+    if ref == WORKTREE:
+        return _compile(root, ref)
+    try:
+        tar = git(root, "archive", "--format=tar", ref, binary=True)
+    except AmetrikaError as exc:
+        raise AmetrikaError(f"cannot read revision {ref}: {exc}; in CI, fetch it first "
+                            "(actions/checkout with fetch-depth: 0)") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
+            archive.extractall(tmp, filter="data")
+        return _compile(Path(tmp), ref)

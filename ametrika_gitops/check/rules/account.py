@@ -1,0 +1,69 @@
+"""Rules on the ``account`` block."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ametrika_gitops.check.rules.base import RuleContext
+from ametrika_gitops.diagnostics import Diagnostic
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def id_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """account.id is 2–63 lower-case letters, digits and hyphens, starting with a letter or digit.
+
+    Passes: ``id: acme-france``
+    Fails:  ``id: ACME_France`` (upper case and underscore)
+    """
+    value = ctx.get("account", "id")
+    if isinstance(value, str) and not ID_RE.match(value):
+        suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63]
+        hint = (
+            f"for example `{suggestion}`"
+            if ID_RE.match(suggestion)
+            else ("for example `acme-france`")
+        )
+        yield ctx.error(
+            ("account", "id"),
+            "id-syntax",
+            "account.id must be 2–63 lower-case letters, digits or hyphens, "
+            "starting with a letter or digit",
+            hint,
+        )
+
+
+def id_matches_file(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """account.id equals the file's stem, so that a file name always tells the account.
+
+    Passes: ``accounts/acme.yaml`` with ``id: acme``
+    Fails:  ``accounts/acme.yaml`` with ``id: acme-fr``
+    """
+    value = ctx.get("account", "id")
+    if isinstance(value, str) and value != ctx.stem:
+        yield ctx.error(
+            ("account", "id"),
+            "id-matches-file",
+            f"account.id '{value}' differs from the file name '{ctx.stem}'",
+            f"rename the file to {value}.yaml, or set id: {ctx.stem}",
+        )
+
+
+def locales_known(ctx: RuleContext) -> Iterator[Diagnostic]:
+    """Every locale of account.locales exists in the template catalogue.
+
+    Passes: ``locales: [fr, en]``
+    Fails:  ``locales: [de]`` (no German originals)
+    """
+    locales = ctx.get("account", "locales")
+    if not isinstance(locales, list):
+        return
+    for i, loc in enumerate(locales):
+        if isinstance(loc, str) and loc not in ctx.catalog.locales:
+            yield ctx.error(
+                ("account", "locales", i),
+                "locale-unknown",
+                f"no original templates in locale '{loc}'",
+                f"use one of: {', '.join(ctx.catalog.locales)}",
+            )

@@ -1,0 +1,160 @@
+"""test-send and recipients: real e-mails to verified addresses."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ametrika_gitops.check.project import display_path
+from ametrika_gitops.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    accounts_named,
+    gate,
+    one_account,
+    progress,
+)
+from ametrika_gitops.errors import AmetrikaError
+
+
+@click.command(name="test-send")
+@click.argument("accounts", nargs=-1)
+@click.option("--type", "types", multiple=True, help="Only this e-mail type (repeatable).")
+@click.option("--locale", "locales", multiple=True, help="Only this locale (repeatable).")
+@click.option(
+    "--changed-since",
+    metavar="REF",
+    help="Only the accounts and e-mails whose sender or rendering differ from REF.",
+)
+@click.option(
+    "--capture",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the exact messages as .eml files here instead of sending them.",
+)
+@click.option(
+    "--junit",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a JUnit report: one test case per e-mail and recipient.",
+)
+@click.pass_context
+def test_send(
+    ctx: click.Context,
+    accounts: tuple[str, ...],
+    types: tuple[str, ...],
+    locales: tuple[str, ...],
+    changed_since: str | None,
+    capture: Path | None,
+    junit: Path | None,
+) -> int:
+    """Send each selected e-mail, rendered with its sample data, from the account's sender.
+
+    Custom SMTP accounts send through their own server (H14); the other modes through the
+    platform relay (AMETRIKA_RELAY_URL, AMETRIKA_RELAY_PASSWORD). Only to the account's
+    test.recipients, each verified (H9; AMETRIKA_VERIFY_KEY checks the records in
+    recipients/). Exit 1 if any send failed or any recipient is not verified.
+    """
+    from ametrika_gitops.mail import testsend
+    from ametrika_gitops.mail.changes import at, changed, current
+
+    project, results = accounts_named(ctx, accounts)
+    if not gate(results):
+        return EXIT_FAIL
+    selected_changes = None
+    if changed_since:
+        selected_changes = changed(at(project.root, changed_since), current(results))
+        click.echo(
+            f"changed since {changed_since}: {', '.join(sorted(selected_changes)) or 'no account'}",
+            err=True,
+        )
+    selection = testsend.Selection(
+        frozenset(types) or None, frozenset(locales) or None, selected_changes
+    )
+    pending, outcomes = testsend.prepare(
+        results, selection, project.root, require_verified=capture is None
+    )
+    if capture is not None:
+        outcomes += testsend.capture(pending, capture)
+    elif sys.stderr.isatty() and pending:
+        with click.progressbar(length=len(pending), label="sending", file=sys.stderr) as bar:
+            outcomes += testsend.send(pending, lambda _: bar.update(1))
+    else:
+        outcomes += testsend.send(pending, progress)
+    click.echo(testsend.summary(outcomes), nl=False)
+    if junit is not None:
+        testsend.junit(outcomes, junit)
+    return EXIT_FAIL if any(o.status == "failed" for o in outcomes) else EXIT_OK
+
+
+@click.group()
+def recipients() -> None:
+    """Verify the addresses test e-mails may go to (H9)."""
+
+
+@recipients.command(name="verify")
+@click.argument("account")
+@click.argument("address")
+@click.pass_context
+def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
+    """Mail a confirmation code to ADDRESS, from ACCOUNT's sender.
+
+    ADDRESS must be in the account's test.recipients. Needs AMETRIKA_VERIFY_KEY.
+    """
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    from ametrika_gitops.mail.message import envelope_sender
+    from ametrika_gitops.mail.recipients import code_for, verify_key
+    from ametrika_gitops.mail.transport import SendError, Session, endpoint_for
+
+    key = verify_key()
+    _, acc = one_account(ctx, account)
+    if address.lower() not in {r.lower() for r in acc.recipients}:
+        raise AmetrikaError(
+            f"{address} is not in test.recipients of {acc.id}; add it there "
+            "first (in a reviewed pull request)"
+        )
+    code = code_for(key, acc.id, address)
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = f"{acc.sender.from_name} <{acc.sender.from_address}>"
+    msg["To"] = address
+    msg["Subject"] = f"Verification code for test e-mails of {acc.name}: {code}"
+    msg["X-Ametrika-Verification"] = acc.id
+    msg.set_content(
+        f"Your verification code is {code}.\n\nIt allows test e-mails of the account "
+        f"{acc.name} to be sent to this address. To confirm, run:\n\n"
+        f"    ametrika-gitops recipients confirm {acc.id} {address} {code}\n\n"
+        "The code is valid until tomorrow. If you did not expect it, ignore this e-mail.\n"
+    )
+    try:
+        with Session(endpoint_for(acc)) as session:
+            session.send(envelope_sender(acc), address, msg.as_bytes(policy=SMTP))
+    except SendError as exc:
+        raise AmetrikaError(f"the code could not be sent: {exc}") from None
+    click.echo(
+        f"a code was sent to {address}; then: ametrika-gitops recipients confirm "
+        f"{acc.id} {address} CODE"
+    )
+    return EXIT_OK
+
+
+@recipients.command(name="confirm")
+@click.argument("account")
+@click.argument("address")
+@click.argument("code")
+@click.pass_context
+def recipients_confirm(ctx: click.Context, account: str, address: str, code: str) -> int:
+    """Record ADDRESS as verified for ACCOUNT, given the CODE it received."""
+    from ametrika_gitops.mail.recipients import code_is_valid, verify_key, write_record
+
+    key = verify_key()
+    project, acc = one_account(ctx, account)
+    if not code_is_valid(key, acc.id, address, code):
+        raise AmetrikaError(
+            f"wrong or expired code for {address}; ask for a new one with "
+            f"ametrika-gitops recipients verify {acc.id} {address}"
+        )
+    path = write_record(key, project.root, acc.id, address)
+    click.echo(f"{address} is verified for {acc.id}: commit {display_path(path)}")
+    return EXIT_OK

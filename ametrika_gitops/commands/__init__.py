@@ -1,1 +1,0 @@
-"""Commands beyond validate and compile, grouped by the world they touch."""

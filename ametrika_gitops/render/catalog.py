@@ -1,0 +1,105 @@
+"""The platform's e-mail type catalogue (``templates/catalog.yaml``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ametrika_gitops.config.loader import load_file
+from ametrika_gitops.errors import RepositoryError
+
+CATALOG = "templates/catalog.yaml"
+BINDABLE = ("account.id", "account.name", "sender.mode")
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    type: str
+    description: str
+    sample: Any = None
+    samples: Mapping[str, Any] | None = None
+    bind: str | None = None
+
+    def value(self, locale: str, bound: Mapping[str, Any]) -> Any:
+        if self.bind:
+            return bound[self.bind]
+        if self.samples and locale in self.samples:
+            return self.samples[locale]
+        return self.sample
+
+
+@dataclass(frozen=True)
+class EmailType:
+    id: str
+    purpose: str
+    footer: bool
+    locales: tuple[str, ...]
+    variables: tuple[Variable, ...]
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(v.name for v in self.variables)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    locales: tuple[str, ...]
+    types: Mapping[str, EmailType]
+    footer_variables: tuple[Variable, ...]
+    owners: tuple[str, ...] = ()
+
+    def context(
+        self, variables: tuple[Variable, ...], locale: str, bound: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {v.name: v.value(locale, bound) for v in variables}
+
+
+def _variables(raw: Any, where: str) -> tuple[Variable, ...]:
+    if not isinstance(raw, dict):
+        raise RepositoryError(f"{CATALOG}: {where}.variables must be a mapping")
+    out = []
+    for name, spec in sorted(raw.items()):
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise RepositoryError(f"{CATALOG}: {where}.variables.{name} needs a type")
+        bind = spec.get("bind")
+        if bind is not None and bind not in BINDABLE:
+            raise RepositoryError(f"{CATALOG}: {where}.variables.{name}: unknown bind {bind}")
+        if bind is None and "sample" not in spec and "samples" not in spec:
+            raise RepositoryError(f"{CATALOG}: {where}.variables.{name} needs a sample")
+        out.append(
+            Variable(
+                name,
+                str(spec["type"]),
+                str(spec.get("description", "")),
+                spec.get("sample"),
+                spec.get("samples"),
+                bind,
+            )
+        )
+    return tuple(out)
+
+
+def load_catalog(root: Path) -> Catalog:
+    doc, diags = load_file(root / CATALOG, CATALOG)
+    if doc is None or diags:
+        detail = "; ".join(f"{d.line}:{d.column} {d.message}" for d in diags)
+        raise RepositoryError(f"cannot read {CATALOG}: {detail or 'not found'}")
+    data = doc.data
+    try:
+        locales = tuple(data["locales"])
+        types = {}
+        for tid, spec in sorted(data["types"].items()):
+            types[tid] = EmailType(
+                tid,
+                str(spec["purpose"]),
+                bool(spec["footer"]),
+                tuple(spec.get("locales", locales)),
+                _variables(spec.get("variables", {}), f"types.{tid}"),
+            )
+        footer = _variables(data["footer"]["variables"], "footer")
+    except (KeyError, TypeError) as exc:
+        raise RepositoryError(f"{CATALOG} is malformed: missing {exc}") from exc
+    return Catalog(locales, types, footer, tuple(str(o) for o in data.get("owners", [])))

@@ -1,0 +1,213 @@
+"""Per account: choose each template (override or original), check it, render its sample."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup
+
+from ametrika_gitops.config.loader import Document, JsonPath
+from ametrika_gitops.config.model import Account
+from ametrika_gitops.diagnostics import Diagnostic, error
+from ametrika_gitops.render.catalog import Catalog, EmailType
+from ametrika_gitops.render.engine import ORIGIN_OVERRIDE, Engine, Source, TemplateError
+from ametrika_gitops.render.overrides import Override
+
+FOOTER = "footer"
+FOOTER_MARK = "<!--ametrika-gitops:footer-->"
+MEMO_SIZE = 4096
+_AMETRIKA = re.compile("ametrika", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Part:
+    source: Source
+    output: str
+
+
+@dataclass(frozen=True)
+class Email:
+    type_id: str
+    locale: str
+    parts: Mapping[str, Part]  # subject, html, text
+
+    @property
+    def overridden(self) -> bool:
+        return any(p.source.origin == ORIGIN_OVERRIDE for p in self.parts.values())
+
+
+@dataclass(frozen=True)
+class Footer:
+    locale: str
+    parts: Mapping[str, Part]  # html, text
+
+
+class _Renderer:
+    def __init__(
+        self,
+        account: Account,
+        doc: Document,
+        catalog: Catalog,
+        engine: Engine,
+        overrides: tuple[Override, ...],
+    ) -> None:
+        self.account, self.doc, self.catalog, self.engine = account, doc, catalog, engine
+        self.overrides = {(o.type_id, o.locale, o.part): o for o in overrides}
+        self.diags: list[Diagnostic] = []
+        self.bound = account.bound()
+        self._white_label_seen: set[tuple[str, int, int]] = set()
+
+    def source(self, type_id: str, locale: str, part: str, kind: str) -> Source:
+        override = self.overrides.get((type_id, locale, part))
+        if override is None:
+            return self.engine.original(locale, type_id, kind)
+        assert override.source is not None  # the rules checked the value
+        return override.source
+
+    def render(
+        self,
+        src: Source,
+        kind: str,
+        context: Mapping[str, Any],
+        memo: tuple[str, ...] | None = None,
+    ) -> str | None:
+        """Render (the rules have already checked overrides statically).
+
+        ``memo`` names everything the output depends on besides the source, when that is
+        all: then the output is shared between accounts.
+        """
+        key = (kind, src.file, src.text, *memo) if memo is not None else None
+        if key is not None and key in self.engine.memo:
+            return self.engine.memo[key]
+        try:
+            out = self.engine.render(src, kind, context)
+        except TemplateError as exc:
+            self.diags.append(exc.diagnostic)
+            return None
+        if key is not None and len(self.engine.memo) < MEMO_SIZE:
+            self.engine.memo[key] = out
+        return out
+
+    def footer(self, locale: str) -> Footer | None:
+        context = self.catalog.context(self.catalog.footer_variables, locale, self.bound)
+        parts = {}
+        for part in ("html", "text"):
+            src = self.source(FOOTER, locale, part, f"footer_{part}")
+            out = self.render(src, f"footer_{part}", context)
+            if out is None:
+                return None
+            parts[part] = Part(src, out.strip())
+        return Footer(locale, parts)
+
+    def email(self, etype: EmailType, locale: str, footer: Footer | None) -> Email | None:
+        context = self.catalog.context(etype.variables, locale, self.bound)
+        srcs = {p: self.source(etype.id, locale, p, p) for p in ("subject", "html", "text")}
+        # Samples depend on (type, locale) only; bound values on the account.
+        memo = (etype.id, locale, *(str(self.bound[v.bind]) for v in etype.variables if v.bind))
+        subject = self.render(srcs["subject"], "subject", context, memo)
+        if subject is not None and ("\r" in subject or "\n" in subject):
+            line, col = srcs["subject"].position(1)
+            self.diags.append(
+                error(
+                    srcs["subject"].file,
+                    line,
+                    col,
+                    "header-injection",
+                    f"the subject of {etype.id} ({locale}) renders to more than one line",
+                    "a subject is one header line: remove "
+                    "line breaks from it and from what it includes",
+                )
+            )
+            subject = None
+        # The footer goes in after rendering, so that the rest can be shared between accounts.
+        html = self.render(
+            srcs["html"],
+            "html",
+            {
+                **context,
+                "lang": locale,
+                "subject": subject or "",
+                "footer": Markup(FOOTER_MARK) if etype.footer else "",
+            },
+            (*memo, subject or ""),
+        )
+        text = self.render(srcs["text"], "text", context, memo)
+        if subject is None or html is None or text is None:
+            return None
+        if etype.footer:
+            html = html.replace(FOOTER_MARK, footer.parts["html"].output if footer else "")
+        text = text.rstrip() + "\n"
+        if etype.footer and footer:
+            text += "\n-- \n" + footer.parts["text"].output + "\n"
+        parts = {
+            "subject": Part(srcs["subject"], subject),
+            "html": Part(srcs["html"], html),
+            "text": Part(srcs["text"], text),
+        }
+        return Email(etype.id, locale, parts)
+
+    def white_label(self, email: Email, footer: Footer | None) -> None:
+        """H6: nothing rendered in analytics-report mode may name Ametrika."""
+        if not any(_AMETRIKA.search(p.output) for p in email.parts.values()):
+            return
+        sources = [p.source for p in email.parts.values()]
+        if footer and self.catalog.types[email.type_id].footer:
+            sources += [p.source for p in footer.parts.values()]
+        where = f"{email.type_id} ({email.locale})"
+        for src in sources:
+            for n, line_text in enumerate(src.text.split("\n"), start=1):
+                if _AMETRIKA.search(line_text):
+                    self._white_label_at(src.file, *src.position(n), where)
+                    return
+        path: JsonPath = (
+            ("account", "name") if _AMETRIKA.search(self.account.name) else ("sender", "mode")
+        )
+        pos = self.doc.at(path)
+        self._white_label_at(self.doc.path, pos.line, pos.column, where)
+
+    def _white_label_at(self, file: str, line: int, column: int, where: str) -> None:
+        if (file, line, column) in self._white_label_seen:
+            return  # one finding per place, not one per e-mail that includes it
+        self._white_label_seen.add((file, line, column))
+        self.diags.append(
+            error(
+                file,
+                line,
+                column,
+                "white-label",
+                f"Ametrika is named in the white-label analytics-report mode "
+                f"(first in the rendered {where})",
+                "remove the mention, or use mode: ametrika",
+            )
+        )
+
+
+def build_emails(
+    account: Account,
+    doc: Document,
+    catalog: Catalog,
+    engine: Engine,
+    overrides: tuple[Override, ...],
+) -> tuple[tuple[Email, ...], tuple[Footer, ...], list[Diagnostic]]:
+    """Every (type, locale) e-mail of the account, rendered with the catalogue's samples."""
+    r = _Renderer(account, doc, catalog, engine, overrides)
+    emails: list[Email] = []
+    footers: list[Footer] = []
+    for locale in account.locales:
+        footer = r.footer(locale)
+        if footer is not None:
+            footers.append(footer)
+        for type_id in sorted(catalog.types):
+            etype = catalog.types[type_id]
+            if locale not in etype.locales:
+                continue
+            email = r.email(etype, locale, footer)
+            if email is None:
+                continue
+            if account.sender.mode == "analytics-report":
+                r.white_label(email, footer)
+            emails.append(email)
+    return tuple(emails), tuple(footers), r.diags
