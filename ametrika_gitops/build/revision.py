@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ametrika_gitops.build.bundle import build_bundle
+from ametrika_gitops.build.bundle import Bundle, build_bundle
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.check.project import Project, account_files
 from ametrika_gitops.check.pipeline import check_files
@@ -24,7 +24,7 @@ WORKTREE = ":worktree"
 @dataclass(frozen=True)
 class Revision:
     ref: str
-    bundles: dict[str, dict[str, Any]]  # account id → bundle
+    bundles: dict[str, Bundle]  # account id → bundle
     originals: dict[str, str]  # "templates/fr/alert.subject.j2" → text
     invalid: tuple[str, ...]  # account files that did not validate at this revision
 
@@ -52,7 +52,7 @@ def _compile(tree: Path, ref: str) -> Revision:
     project = replace(Project.open(tree), root_relative=True)
     folder = tree / "accounts"
     results = check_files(project, account_files((), tree)) if folder.is_dir() else []
-    bundles = {r.account.id: build_bundle(r)[0] for r in results if r.account is not None}
+    bundles = {r.account.id: build_bundle(r) for r in results if r.account is not None}
     invalid = tuple(r.path for r in results if r.account is None)
     originals = {p.relative_to(tree).as_posix(): p.read_text(encoding="utf-8")
                  for p in sorted((tree / "templates").rglob("*.j2"))}

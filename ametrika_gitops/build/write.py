@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from ametrika_gitops.build.bundle import build_bundle, build_manifest
+from ametrika_gitops.build.bundle import Bundle, Written, build_bundle, build_manifest
 from ametrika_gitops.canonical import canonical
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.check.pipeline import Checked
@@ -31,31 +31,37 @@ def _previous(out: Path) -> set[str]:
 
 def write_bundles(results: list[Checked], out: Path) -> Iterator[str]:
     """Write every bundle, then the manifest; yield one summary line per account."""
-    built = [build_bundle(r) for r in results if r.account is not None]
-    bundles = [b for b, _ in built]
+    written = []
+    for r in results:
+        if r.account is not None:
+            bundle = build_bundle(r)
+            written.append(Written(bundle, *bundle.sealed()))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise AmetrikaError(f"cannot create {out}: {exc.strerror}") from exc
     stale = _previous(out)
-    for b, text in built:
-        name = f"{b['account']['id']}.json"
-        _write(out / name, text)
+    for w in written:
+        name = f"{w.bundle.id}.json"
+        _write(out / name, w.text)
         stale.discard(name)
-    _write(out / MANIFEST, canonical(build_manifest(bundles)))
+    _write(out / MANIFEST, canonical(build_manifest(written)))
     for name in sorted(stale):
         (out / name).unlink(missing_ok=True)
-    for b in sorted(bundles, key=lambda b: str(b["account"]["id"])):
-        overridden = sorted(f"{t}/{loc}" for t, per in b["templates"].items()
-                            for loc, e in per.items() if e["origin"] == "override")
-        footers = sorted(loc for loc, f in b["footer"].items() if f["origin"] == "override")
-        total = sum(len(per) for per in b["templates"].values())
-        line = (f"{b['account']['id']}: {b['sender']['mode']}, "
-                f"{len(b['dns']['records'])} DNS records; "
-                f"{total - len(overridden)} of {total} templates original")
-        if overridden:
-            line += f"; overridden: {', '.join(overridden)}"
-        if footers:
-            line += f"; footer overridden: {', '.join(footers)}"
-        yield line
-    yield f"wrote {len(bundles)} bundles and {MANIFEST} to {out}"
+    for w in sorted(written, key=lambda w: w.bundle.id):
+        yield summary_line(w.bundle)
+    yield f"wrote {len(written)} bundles and {MANIFEST} to {out}"
+
+
+def summary_line(b: Bundle) -> str:
+    overridden, footers = b.overridden, b.footers_overridden
+    total = len(b.emails)
+    line = (
+        f"{b.id}: {b.account.sender.mode}, {len(b.records)} DNS records; "
+        f"{total - len(overridden)} of {total} templates original"
+    )
+    if overridden:
+        line += f"; overridden: {', '.join(overridden)}"
+    if footers:
+        line += f"; footer overridden: {', '.join(footers)}"
+    return line

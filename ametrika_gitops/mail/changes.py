@@ -3,10 +3,10 @@ straight from git (the working tree is not touched) by review.revision."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
-from ametrika_gitops.build.bundle import build_bundle
+from ametrika_gitops.build.bundle import Bundle, build_bundle
 from ametrika_gitops.build.revision import load_revision
 from ametrika_gitops.canonical import digest
 from ametrika_gitops.check.pipeline import Checked
@@ -14,27 +14,24 @@ from ametrika_gitops.check.pipeline import Checked
 Fingerprints = dict[str, tuple[str, dict[tuple[str, str], str]]]
 
 
-def fingerprints(bundles: dict[str, dict[str, Any]]) -> Fingerprints:
+def fingerprints(bundles: Iterable[Bundle]) -> Fingerprints:
     """account → (sender digest, {(type, locale): digest of the rendered e-mail})."""
     out: Fingerprints = {}
-    for account, b in bundles.items():
+    for b in bundles:
         mails = {
-            (t, loc): digest({k: p["rendered"] for k, p in e["parts"].items()})
-            for t, per in b["templates"].items()
-            for loc, e in per.items()
+            (e.kind, e.locale): digest({k: p.rendered for k, p in e.parts.items()})
+            for e in b.emails
         }
-        out[account] = (digest(b["sender"]), mails)
+        out[b.id] = (b.sender_digest(), mails)
     return out
 
 
 def current(results: list[Checked]) -> Fingerprints:
-    return fingerprints(
-        {r.account.id: build_bundle(r)[0] for r in results if r.account is not None}
-    )
+    return fingerprints(build_bundle(r) for r in results if r.account is not None)
 
 
 def at(root: Path, ref: str) -> Fingerprints:
-    return fingerprints(load_revision(root, ref).bundles)
+    return fingerprints(load_revision(root, ref).bundles.values())
 
 
 def changed(before: Fingerprints, after: Fingerprints) -> dict[str, set[tuple[str, str]]]:

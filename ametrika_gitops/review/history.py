@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ametrika_gitops.build.revision import WORKTREE, Revision, git, load_revision
 from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.render.engine import ORIGIN_OVERRIDE
 from ametrika_gitops.review.semantic import diff_revisions
 
 PATHS = ("accounts", "templates", "overrides", "schemas")
@@ -46,12 +47,11 @@ def _override_files(root: Path) -> list[str]:
     """{file: …} overrides outside the usual folders, as the accounts name them today."""
     revision = load_revision(root, WORKTREE)
     files = {
-        part["file"]
+        part.file
         for b in revision.bundles.values()
-        for per in [*b["templates"].values(), b["footer"]]
-        for mail in per.values()
-        for part in mail["parts"].values()
-        if part["origin"] == "override"
+        for mail in b.mails.values()
+        for part in mail.parts.values()
+        if part.origin == ORIGIN_OVERRIDE
     }
     return sorted(f for f in files if f.split("/")[0] not in PATHS and (root / f).is_file())
 

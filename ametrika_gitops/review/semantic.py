@@ -6,7 +6,9 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ametrika_gitops.build.bundle import Bundle, BundleEmail
 from ametrika_gitops.build.revision import Revision
+from ametrika_gitops.render.engine import ORIGIN_ORIGINAL, ORIGIN_OVERRIDE
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
 
@@ -80,10 +82,10 @@ def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
-def _records(bundle: dict[str, Any] | None) -> set[tuple[str, str, str]]:
+def _records(bundle: Bundle | None) -> set[tuple[str, str, str]]:
     if bundle is None:
         return set()
-    return {(r["type"], r["name"], r["content"]) for r in bundle["dns"]["records"]}
+    return {(r.type, r.name, r.content) for r in bundle.records}
 
 
 def _udiff(before: str, after: str, label: str) -> list[str]:
@@ -106,8 +108,8 @@ def _original_path(key: str, part: str) -> str:
 
 def _email(
     key: str,
-    old: dict[str, Any] | None,
-    new: dict[str, Any] | None,
+    old: BundleEmail | None,
+    new: BundleEmail | None,
     before: Revision,
     after: Revision,
 ) -> EmailChange | None:
@@ -115,22 +117,22 @@ def _email(
     if old is None or new is None:
         change.transitions.append("new e-mail" if old is None else "no longer sent")
         return change
-    for part in sorted(set(old["parts"]) | set(new["parts"])):
-        o, n = old["parts"].get(part), new["parts"].get(part)
+    for part in sorted(set(old.parts) | set(new.parts)):
+        o, n = old.parts.get(part), new.parts.get(part)
         if o is None or n is None:
             continue
-        if o["origin"] == "original" and n["origin"] == "override":
-            change.transitions.append(f"{part}: original → overridden ({n['file']})")
-        elif o["origin"] == "override" and n["origin"] == "original":
+        if o.origin == ORIGIN_ORIGINAL and n.origin == ORIGIN_OVERRIDE:
+            change.transitions.append(f"{part}: original → overridden ({n.file})")
+        elif o.origin == ORIGIN_OVERRIDE and n.origin == ORIGIN_ORIGINAL:
             change.transitions.append(f"{part}: overridden → reset to original (H13)")
-        elif o["source"] != n["source"]:
+        elif o.source != n.source:
             what = (
                 "override changed"
-                if n["origin"] == "override"
-                else (f"original changed upstream ({n['file']})")
+                if n.origin == ORIGIN_OVERRIDE
+                else (f"original changed upstream ({n.file})")
             )
             change.transitions.append(f"{part}: {what}")
-        elif n["origin"] == "override":
+        elif n.origin == ORIGIN_OVERRIDE:
             path = _original_path(key, part)
             was, now = before.originals.get(path), after.originals.get(path)
             if was is not None and now is not None and was != now:
@@ -139,16 +141,16 @@ def _email(
                 )
                 change.three_way += _udiff(was, now, f"{path} (original)")
                 change.three_way += [
-                    f"the override ({n['file']}) stays:",
-                    *n["source"].splitlines(),
+                    f"the override ({n.file}) stays:",
+                    *n.source.splitlines(),
                 ]
-        if o["source"] != n["source"]:
-            change.source += _udiff(o["source"], n["source"], f"{part} source")
-        if part in ("subject", "text") and o["rendered"] != n["rendered"]:
-            change.rendered += _udiff(o["rendered"], n["rendered"], f"{part} rendered")
-    if "html" in old["parts"] and "html" in new["parts"]:
-        change.html_before = old["parts"]["html"]["rendered"]
-        change.html_after = new["parts"]["html"]["rendered"]
+        if o.source != n.source:
+            change.source += _udiff(o.source, n.source, f"{part} source")
+        if part in ("subject", "text") and o.rendered != n.rendered:
+            change.rendered += _udiff(o.rendered, n.rendered, f"{part} rendered")
+    if "html" in old.parts and "html" in new.parts:
+        change.html_before = old.parts["html"].rendered
+        change.html_after = new.parts["html"].rendered
     html_changed = change.html_before != change.html_after
     if not (change.transitions or change.rendered or change.source or html_changed):
         return None
@@ -161,28 +163,17 @@ def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
         old, new = before.bundles.get(account), after.bundles.get(account)
         status = "added" if old is None else "removed" if new is None else "changed"
         change = AccountChange(account, status)
-        change.sender = _sender(old["sender"] if old else {}, new["sender"] if new else {})
+        change.sender = _sender(old.sender_data() if old else {}, new.sender_data() if new else {})
         o, n = _records(old), _records(new)
         change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
             f"- {t} {name} {c}" for t, name, c in sorted(o - n)
         ]
-        if old and new and old["account"]["admins"] != new["account"]["admins"]:
+        if old and new and old.account.admins != new.account.admins:
             change.other.append(
-                f"admins: {', '.join(old['account']['admins'])} → "
-                f"{', '.join(new['account']['admins'])}"
+                f"admins: {', '.join(old.account.admins)} → {', '.join(new.account.admins)}"
             )
-        mails_old = {
-            f"{t}/{loc}": e
-            for t, per in (old or {}).get("templates", {}).items()
-            for loc, e in per.items()
-        }
-        mails_new = {
-            f"{t}/{loc}": e
-            for t, per in (new or {}).get("templates", {}).items()
-            for loc, e in per.items()
-        }
-        mails_old |= {f"footer/{loc}": f for loc, f in (old or {}).get("footer", {}).items()}
-        mails_new |= {f"footer/{loc}": f for loc, f in (new or {}).get("footer", {}).items()}
+        mails_old = old.mails if old else {}
+        mails_new = new.mails if new else {}
         if old and new:
             for key in sorted(set(mails_old) | set(mails_new)):
                 found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
