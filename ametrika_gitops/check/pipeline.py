@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ametrika_gitops.check.project import Project
-from ametrika_gitops.check.rules import RULES, RuleContext
+from ametrika_gitops.check.rules import RENDERED_RULES, RULES, RenderedContext, RuleContext
 from ametrika_gitops.config.loader import Document, load_file
 from ametrika_gitops.config.model import Account, build_account
 from ametrika_gitops.config.schema import validate_schema
@@ -30,9 +30,14 @@ class Checked:
 
 
 def _merge(schema: list[Diagnostic], rules: list[Diagnostic]) -> list[Diagnostic]:
-    """A rule's finding says more than the schema's at the same place: keep the rule's."""
-    taken = {(d.path, d.line, d.column) for d in rules}
-    return [d for d in schema if (d.path, d.line, d.column) not in taken] + rules
+    """Where a rule reports, it says better what the schema found there about the same thing
+    (``refines`` of the rule): that schema finding is dropped; any other stays."""
+    taken = {
+        (d.path, d.line, d.column, code)
+        for d in rules
+        for code in (RULES[d.code].refines if d.code in RULES else {d.code})
+    }
+    return [d for d in schema if (d.path, d.line, d.column, d.code) not in taken] + rules
 
 
 def check_file(project: Project, file: Path) -> Checked:
@@ -53,6 +58,9 @@ def check_file(project: Project, file: Path) -> Checked:
         account, doc, project.catalog, project.engine, overrides
     )
     diags += template_diags
+    rendered = RenderedContext(doc, account, project.catalog, emails, footers)
+    for check in RENDERED_RULES:
+        diags.extend(check(rendered))
     if any(d.is_error for d in diags):
         return Checked(shown, doc, None, (), (), tuple(diags))
     return Checked(shown, doc, account, emails, footers, tuple(diags))

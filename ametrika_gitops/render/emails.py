@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
-from ametrika_gitops.config.loader import Document, JsonPath
+from ametrika_gitops.config.loader import Document
 from ametrika_gitops.config.model import Account
-from ametrika_gitops.diagnostics import Diagnostic, error
+from ametrika_gitops.diagnostics import Diagnostic
 from ametrika_gitops.render.catalog import Catalog, EmailType
 from ametrika_gitops.render.engine import ORIGIN_OVERRIDE, Engine, Source, TemplateError
 from ametrika_gitops.render.overrides import Override
@@ -19,7 +18,6 @@ from ametrika_gitops.render.overrides import Override
 FOOTER = "footer"
 FOOTER_MARK = "<!--ametrika-gitops:footer-->"
 MEMO_SIZE = 4096
-_AMETRIKA = re.compile("ametrika", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,7 +56,6 @@ class _Renderer:
         self.overrides = {(o.type_id, o.locale, o.part): o for o in overrides}
         self.diags: list[Diagnostic] = []
         self.bound = account.bound()
-        self._white_label_seen: set[tuple[str, int, int]] = set()
 
     def source(self, type_id: str, locale: str, part: str, kind: str) -> Source:
         override = self.overrides.get((type_id, locale, part))
@@ -108,20 +105,6 @@ class _Renderer:
         # Samples depend on (type, locale) only; bound values on the account.
         memo = (etype.id, locale, *(str(self.bound[v.bind]) for v in etype.variables if v.bind))
         subject = self.render(srcs["subject"], "subject", context, memo)
-        if subject is not None and ("\r" in subject or "\n" in subject):
-            line, col = srcs["subject"].position(1)
-            self.diags.append(
-                error(
-                    srcs["subject"].file,
-                    line,
-                    col,
-                    "header-injection",
-                    f"the subject of {etype.id} ({locale}) renders to more than one line",
-                    "a subject is one header line: remove "
-                    "line breaks from it and from what it includes",
-                )
-            )
-            subject = None
         # The footer goes in after rendering, so that the rest can be shared between accounts.
         html = self.render(
             srcs["html"],
@@ -149,41 +132,6 @@ class _Renderer:
         }
         return Email(etype.id, locale, parts)
 
-    def white_label(self, email: Email, footer: Footer | None) -> None:
-        """H6: nothing rendered in analytics-report mode may name Ametrika."""
-        if not any(_AMETRIKA.search(p.output) for p in email.parts.values()):
-            return
-        sources = [p.source for p in email.parts.values()]
-        if footer and self.catalog.types[email.type_id].footer:
-            sources += [p.source for p in footer.parts.values()]
-        where = f"{email.type_id} ({email.locale})"
-        for src in sources:
-            for n, line_text in enumerate(src.text.split("\n"), start=1):
-                if _AMETRIKA.search(line_text):
-                    self._white_label_at(src.file, *src.position(n), where)
-                    return
-        path: JsonPath = (
-            ("account", "name") if _AMETRIKA.search(self.account.name) else ("sender", "mode")
-        )
-        pos = self.doc.at(path)
-        self._white_label_at(self.doc.path, pos.line, pos.column, where)
-
-    def _white_label_at(self, file: str, line: int, column: int, where: str) -> None:
-        if (file, line, column) in self._white_label_seen:
-            return  # one finding per place, not one per e-mail that includes it
-        self._white_label_seen.add((file, line, column))
-        self.diags.append(
-            error(
-                file,
-                line,
-                column,
-                "white-label",
-                f"Ametrika is named in the white-label analytics-report mode "
-                f"(first in the rendered {where})",
-                "remove the mention, or use mode: ametrika",
-            )
-        )
-
 
 def build_emails(
     account: Account,
@@ -207,7 +155,5 @@ def build_emails(
             email = r.email(etype, locale, footer)
             if email is None:
                 continue
-            if account.sender.mode == "analytics-report":
-                r.white_label(email, footer)
             emails.append(email)
     return tuple(emails), tuple(footers), r.diags

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ametrika_gitops.check.rules.base import RuleContext
+from ametrika_gitops.check.rules.base import RuleContext, rule
 from ametrika_gitops.diagnostics import Diagnostic
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
+@rule("id-syntax", refines=("wrong-form", "wrong-length"))
 def id_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
     """account.id is 2–63 lower-case letters, digits and hyphens, starting with a letter or digit.
 
@@ -27,13 +28,13 @@ def id_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
         )
         yield ctx.error(
             ("account", "id"),
-            "id-syntax",
             "account.id must be 2–63 lower-case letters, digits or hyphens, "
             "starting with a letter or digit",
             hint,
         )
 
 
+@rule("id-matches-file")
 def id_matches_file(ctx: RuleContext) -> Iterator[Diagnostic]:
     """account.id equals the file's stem, so that a file name always tells the account.
 
@@ -44,12 +45,12 @@ def id_matches_file(ctx: RuleContext) -> Iterator[Diagnostic]:
     if isinstance(value, str) and value != ctx.stem:
         yield ctx.error(
             ("account", "id"),
-            "id-matches-file",
             f"account.id '{value}' differs from the file name '{ctx.stem}'",
             f"rename the file to {value}.yaml, or set id: {ctx.stem}",
         )
 
 
+@rule("locale-unknown", refines=("not-allowed",))
 def locales_known(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Every locale of account.locales exists in the template catalogue.
 
@@ -63,7 +64,6 @@ def locales_known(ctx: RuleContext) -> Iterator[Diagnostic]:
         if isinstance(loc, str) and loc not in ctx.catalog.locales:
             yield ctx.error(
                 ("account", "locales", i),
-                "locale-unknown",
                 f"no original templates in locale '{loc}'",
                 f"use one of: {', '.join(ctx.catalog.locales)}",
             )

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import email_validator
 import idna
 
-from ametrika_gitops.check.rules.base import RuleContext
+from ametrika_gitops.check.rules.base import RuleContext, rule
 from ametrika_gitops.config.loader import JsonPath
 from ametrika_gitops.diagnostics import Diagnostic
 
@@ -77,6 +77,7 @@ def address_problem(address: str) -> tuple[str, str] | None:
     return None
 
 
+@rule("address-invalid", refines=("wrong-form", "wrong-length"))
 def addresses_valid(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Sender, Reply-To and test addresses are valid; IDN domains are given in punycode.
 
@@ -93,9 +94,10 @@ def addresses_valid(ctx: RuleContext) -> Iterator[Diagnostic]:
             continue
         problem = address_problem(value)
         if problem:
-            yield ctx.error(path, "address-invalid", *problem)
+            yield ctx.error(path, *problem)
 
 
+@rule("domain-invalid", refines=("wrong-form", "wrong-length"))
 def domains_valid(ctx: RuleContext) -> Iterator[Diagnostic]:
     """The hosted domain, the DNS zone and the SMTP host are valid names (IP literals are
     accepted for the SMTP host); IDN names are given in punycode.
@@ -119,7 +121,7 @@ def domains_valid(ctx: RuleContext) -> Iterator[Diagnostic]:
                 pass
         problem = domain_problem(value)
         if problem:
-            yield ctx.error(path, "domain-invalid", f"{'.'.join(path)}: {problem[0]}", problem[1])
+            yield ctx.error(path, f"{'.'.join(path)}: {problem[0]}", problem[1])
 
 
 def _mailto_problems(value: str) -> Iterator[str]:
@@ -133,6 +135,7 @@ def _mailto_problems(value: str) -> Iterator[str]:
             yield problem[0]
 
 
+@rule("dmarc-values", refines=("not-allowed", "wrong-form"))
 def dmarc_values(ctx: RuleContext) -> Iterator[Diagnostic]:
     """DMARC report addresses are mailto: URIs with valid addresses (RFC 7489 §6.2).
 
@@ -146,12 +149,12 @@ def dmarc_values(ctx: RuleContext) -> Iterator[Diagnostic]:
         for problem in _mailto_problems(value):
             yield ctx.error(
                 ("sender", "hosted", "dmarc", key),
-                "dmarc-values",
                 f"dmarc.{key}: {problem}",
                 f'write {key}: "mailto:dmarc@your-domain" (comma-separated for several)',
             )
 
 
+@rule("dmarc-aspf-strict")
 def dmarc_strict_spf(ctx: RuleContext) -> Iterator[Diagnostic]:
     """``aspf: s`` cannot align with the return path (<rp>.D is not D): a warning.
 
@@ -161,7 +164,6 @@ def dmarc_strict_spf(ctx: RuleContext) -> Iterator[Diagnostic]:
     if ctx.get("sender", "hosted", "dmarc", "aspf") == "s":
         yield ctx.warning(
             ("sender", "hosted", "dmarc", "aspf"),
-            "dmarc-aspf-strict",
             "aspf: s (strict SPF alignment) cannot align with the return-path "
             "subdomain; SPF will never pass DMARC, only DKIM will",
             "use aspf: r (relaxed, the default)",

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from ametrika_gitops.check.rules.base import RuleContext
+from ametrika_gitops.check.rules.base import RenderedContext, RuleContext, rendered_rule, rule
+from ametrika_gitops.config.loader import JsonPath
 from ametrika_gitops.diagnostics import Diagnostic
+from ametrika_gitops.render.emails import Email, Footer
 
 WELL_KNOWN = {465: "ssl-tls", 587: "starttls", 25: "starttls"}
 GMAIL_HOSTS = ("smtp.gmail.com", "smtp.googlemail.com")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+@rule("smtp-port-security")
 def smtp_port_security(ctx: RuleContext) -> Iterator[Diagnostic]:
     """On the well-known ports, port and security agree (H3): 465 is implicit TLS (ssl-tls);
     587 and 25 are starttls or none. Other ports (2525…) take any security.
@@ -31,19 +34,18 @@ def smtp_port_security(ctx: RuleContext) -> Iterator[Diagnostic]:
     if port == 465 and security in ("starttls", "none"):
         yield ctx.error(
             at,
-            "smtp-port-security",
             f"port 465 is the SSL/TLS (implicit TLS) port, not a {security} port",
             "use security: ssl-tls, or port 587 with security: starttls",
         )
     elif port in (587, 25) and security == "ssl-tls":
         yield ctx.error(
             at,
-            "smtp-port-security",
             f"port {port} is not the SSL/TLS port",
             "use 465, or security: starttls",
         )
 
 
+@rule("smtp-gmail")
 def smtp_gmail(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A Gmail server (smtp.gmail.com, smtp.googlemail.com, or a host in google.com) gets a
     warning quoting H4, with H6's fallbacks.
@@ -58,13 +60,13 @@ def smtp_gmail(ctx: RuleContext) -> Iterator[Diagnostic]:
     if h in GMAIL_HOSTS or h == "google.com" or h.endswith(".google.com"):
         yield ctx.warning(
             ("sender", "smtp", "host"),
-            "smtp-gmail",
             "Gmail servers, personal or business, do not always work with custom SMTP (H4)",
             "prefer the hosted e-mail service on your own domain, or the "
             "white-label analytics-report mode (H6)",
         )
 
 
+@rule("smtp-insecure")
 def smtp_insecure(ctx: RuleContext) -> Iterator[Diagnostic]:
     """``security: none`` sends the SMTP credentials and every e-mail in clear: a warning.
 
@@ -74,12 +76,12 @@ def smtp_insecure(ctx: RuleContext) -> Iterator[Diagnostic]:
     if ctx.get("sender", "smtp", "security") == "none":
         yield ctx.warning(
             ("sender", "smtp", "security"),
-            "smtp-insecure",
             "security: none sends the password and the e-mails unencrypted",
             "use ssl-tls on 465 or starttls on 587 if the server offers it",
         )
 
 
+@rule("inline-secret")
 def inline_secret(ctx: RuleContext) -> Iterator[Diagnostic]:
     """A password is a reference ``{env: NAME}``, never the value; the value is never echoed.
 
@@ -90,13 +92,13 @@ def inline_secret(ctx: RuleContext) -> Iterator[Diagnostic]:
     if isinstance(smtp, dict) and "password" in smtp and not isinstance(smtp["password"], dict):
         yield ctx.error(
             ("sender", "smtp", "password"),
-            "inline-secret",
             "sender.smtp.password holds a value; it must be a secret reference",
             "remove the password from this file (and from git history), store it "
             "in your CI secrets and write password: {env: MY_SMTP_PASSWORD}",
         )
 
 
+@rule("header-injection", refines=("wrong-form", "wrong-length"))
 def from_name_header(ctx: RuleContext) -> Iterator[Diagnostic]:
     """from_name is one header line: no CR, LF or other control character (header injection).
 
@@ -107,12 +109,12 @@ def from_name_header(ctx: RuleContext) -> Iterator[Diagnostic]:
     if name is not None and _CONTROL.search(name):
         yield ctx.error(
             ("sender", "from_name"),
-            "header-injection",
             "sender.from_name contains a line break or control character",
             "write the display name on one line",
         )
 
 
+@rule("hosted-from-domain")
 def hosted_from_domain(ctx: RuleContext) -> Iterator[Diagnostic]:
     """In hosted mode, from_address is in the sending domain D or a subdomain, so DKIM d=D aligns.
 
@@ -128,12 +130,12 @@ def hosted_from_domain(ctx: RuleContext) -> Iterator[Diagnostic]:
     if a != d and not a.endswith("." + d):
         yield ctx.error(
             ("sender", "hosted", "from_address"),
-            "hosted-from-domain",
             f"from_address is in {a}, outside the sending domain {d}",
             f"use an address @{d} (or a subdomain of it), so that DKIM aligns",
         )
 
 
+@rule("dns-zone")
 def dns_zone_contains_domain(ctx: RuleContext) -> Iterator[Diagnostic]:
     """hosted.dns.zone, when given, is the sending domain itself or one of its parents.
 
@@ -148,13 +150,13 @@ def dns_zone_contains_domain(ctx: RuleContext) -> Iterator[Diagnostic]:
     if d != z and not d.endswith("." + z):
         yield ctx.error(
             ("sender", "hosted", "dns", "zone"),
-            "dns-zone",
             f"zone {z} does not contain the sending domain {d}",
             "name the zone that holds the domain (the domain itself or a parent), "
             "or leave zone out",
         )
 
 
+@rule("white-label")
 def white_label_headers(ctx: RuleContext) -> Iterator[Diagnostic]:
     """In analytics-report mode (white label, H6), no header names Ametrika.
 
@@ -168,8 +170,67 @@ def white_label_headers(ctx: RuleContext) -> Iterator[Diagnostic]:
         if value and "ametrika" in value.lower():
             yield ctx.error(
                 ("sender", key),
-                "white-label",
                 f"sender.{key} names Ametrika in the white-label analytics-report mode",
                 "the point of this mode is not to show Ametrika; use your "
                 "own name, or mode: ametrika",
             )
+
+
+@rendered_rule("header-injection")
+def subject_one_line(ctx: RenderedContext) -> Iterator[Diagnostic]:
+    """A rendered subject is one header line (no CR/LF from the template or what it includes)."""
+    for email in ctx.emails:
+        subject = email.parts["subject"]
+        if "\r" in subject.output or "\n" in subject.output:
+            line, col = subject.source.position(1)
+            yield ctx.error_at(
+                subject.source.file,
+                line,
+                col,
+                f"the subject of {email.type_id} ({email.locale}) renders to more than one line",
+                "a subject is one header line: remove line breaks from it and from what it "
+                "includes",
+            )
+
+
+_AMETRIKA = re.compile("ametrika", re.IGNORECASE)
+
+
+@rendered_rule("white-label")
+def white_label_rendered(ctx: RenderedContext) -> Iterator[Diagnostic]:
+    """H6: nothing rendered in analytics-report mode may name Ametrika; the finding points at
+    the template line that names it (or at the account name, or the mode)."""
+    if ctx.account.sender.mode != "analytics-report":
+        return
+    footers = {f.locale: f for f in ctx.footers}
+    seen: set[tuple[str, int, int]] = set()  # one finding per place, not one per e-mail
+    for email in ctx.emails:
+        place = _white_label_place(ctx, email, footers.get(email.locale))
+        if place is not None and place not in seen:
+            seen.add(place)
+            where = f"{email.type_id} ({email.locale})"
+            yield ctx.error_at(
+                *place,
+                f"Ametrika is named in the white-label analytics-report mode "
+                f"(first in the rendered {where})",
+                "remove the mention, or use mode: ametrika",
+            )
+
+
+def _white_label_place(
+    ctx: RenderedContext, email: Email, footer: Footer | None
+) -> tuple[str, int, int] | None:
+    if not any(_AMETRIKA.search(p.output) for p in email.parts.values()):
+        return None
+    sources = [p.source for p in email.parts.values()]
+    if footer and ctx.catalog.types[email.type_id].footer:
+        sources += [p.source for p in footer.parts.values()]
+    for src in sources:
+        for n, line_text in enumerate(src.text.split("\n"), start=1):
+            if _AMETRIKA.search(line_text):
+                return (src.file, *src.position(n))
+    path: JsonPath = (
+        ("account", "name") if _AMETRIKA.search(ctx.account.name) else ("sender", "mode")
+    )
+    pos = ctx.doc.at(path)
+    return (ctx.doc.path, pos.line, pos.column)

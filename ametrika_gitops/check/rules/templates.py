@@ -5,11 +5,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterator
 
-from ametrika_gitops.check.rules.base import RuleContext
+from ametrika_gitops.check.rules.base import RuleContext, rule
 from ametrika_gitops.diagnostics import Diagnostic
 from ametrika_gitops.render.overrides import FOOTER
 
 
+@rule("template-unknown-type", refines=("unknown-key",))
 def known_types(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Overrides name e-mail types of the catalogue (or ``footer``).
 
@@ -26,13 +27,13 @@ def known_types(ctx: RuleContext) -> Iterator[Diagnostic]:
             hint = f"did you mean '{close[0]}'?" if close else f"known types: {', '.join(known)}"
             yield ctx.error(
                 ("templates", type_id),
-                "template-unknown-type",
                 f"unknown e-mail type '{type_id}'",
                 hint,
                 at_key=True,
             )
 
 
+@rule("template-locale", refines=("wrong-form", "unknown-key"))
 def override_locales(ctx: RuleContext) -> Iterator[Diagnostic]:
     """An override's locale is one of the account's locales (and of the type's).
 
@@ -53,7 +54,6 @@ def override_locales(ctx: RuleContext) -> Iterator[Diagnostic]:
             if locale not in locales:
                 yield ctx.error(
                     ("templates", type_id, locale),
-                    "template-locale",
                     f"override for locale '{locale}', which the account does not "
                     f"use (account.locales: {', '.join(map(str, locales))})",
                     f"add {locale} to account.locales, or remove this override",
@@ -62,13 +62,13 @@ def override_locales(ctx: RuleContext) -> Iterator[Diagnostic]:
             elif etype is not None and locale not in etype.locales:
                 yield ctx.error(
                     ("templates", type_id, locale),
-                    "template-locale",
                     f"e-mail type '{type_id}' has no locale '{locale}'",
                     f"its locales: {', '.join(etype.locales)}",
                     at_key=True,
                 )
 
 
+@rule("template-file")
 def template_files(ctx: RuleContext) -> Iterator[Diagnostic]:
     """``{file: …}`` paths exist, are UTF-8 and stay inside the repository.
 
@@ -77,13 +77,14 @@ def template_files(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     for o in ctx.overrides:
         if o.problem is not None:
-            yield ctx.error((*o.path, "file"), "template-file", o.problem.message, o.problem.hint)
+            yield ctx.error((*o.path, "file"), o.problem.message, o.problem.hint)
 
 
 _KINDS = {"subject": "subject", "html": "html", "text": "text"}
 _FOOTER_KINDS = {"html": "footer_html", "text": "footer_text"}
 
 
+@rule("template-syntax")
 def template_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
     """An override compiles in the sandbox and uses only what its e-mail type receives:
     no syntax error, no unknown filter or test, no unknown variable, no ``_private`` access.
