@@ -9,7 +9,8 @@ the Cloudflare API emulator: ametrika-gitops (batch endpoint) and octoDNS with o
 
 With one zone it is `example.com`; with Z > 1, account i goes to zone `zone{i % Z}.example`.
 `--latency-ms` makes the emulator sleep that long before answering each request, modelling a
-network round trip to Cloudflare (0: loopback, nothing added).
+network round trip to Cloudflare (0: loopback, nothing added). `--repeat R` gives the median wall
+time of R runs, each against a fresh emulator.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import argparse
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
@@ -135,6 +138,29 @@ def live_records(emu: CloudflareEmulator, zones: list[str]) -> int:
     return sum(len(emu.records(z)) for z in zones)
 
 
+Commands = Callable[[str], tuple[list[list[str]], dict[str, str]]]
+
+
+def plan_and_apply(commands: Commands, cwd: Path, zones: list[str],
+                   args: argparse.Namespace) -> tuple[int, float, int, float, int]:
+    """(plan requests, plan s, apply requests, apply s, records in the zones afterwards), the
+    times the medians of ``args.repeat`` runs, each on a fresh emulator; ``commands`` gives the
+    plan and apply command lines and their environment for the emulator's base URL."""
+    plans, applies, counts, got = [], [], set(), 0
+    for _ in range(args.repeat):
+        emu = emulator(zones, args.plan, args.latency_ms)
+        with emu.running():
+            argvs, env = commands(emu.base_url)
+            (p_req, p_s), (a_req, a_s) = measure(argvs, cwd, env, emu)
+            got = live_records(emu, zones)
+        plans.append(p_s)
+        applies.append(a_s)
+        counts.add((p_req, a_req))
+    assert len(counts) == 1, f"request counts differ between runs: {counts}"
+    ((p_req, a_req),) = counts
+    return p_req, statistics.median(plans), a_req, statistics.median(applies), got
+
+
 def conditions(latency_ms: float) -> str:
     try:
         lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
@@ -156,12 +182,14 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=0, metavar="MS",
                         help="the emulator sleeps MS before answering each request, for both "
                         "tools (default 0)")
+    parser.add_argument("--repeat", type=int, default=1, metavar="R",
+                        help="report the median time of R runs (default 1)")
     args = parser.parse_args()
-    if args.zones < 1 or args.latency_ms < 0:
-        parser.error("--zones must be 1 or more and --latency-ms 0 or more")
+    if args.zones < 1 or args.latency_ms < 0 or args.repeat < 1:
+        parser.error("--zones and --repeat must be 1 or more, --latency-ms 0 or more")
     tool = [sys.executable, "-m", "ametrika_gitops"]
     names = zone_names(args.zones)
-    print(conditions(args.latency_ms), flush=True)
+    print(f"{conditions(args.latency_ms)}; median of {args.repeat} run(s)", flush=True)
     print("| accounts | zones | records | tool | plan: requests | plan: s | apply: requests "
           "| apply: s |")
     print("|---:|---:|---:|---|---:|---:|---:|---:|")
@@ -170,12 +198,13 @@ def main() -> None:
             repo = Path(tmp) / "repo"
             write_repo(repo, n, args.zones)
             records = 5 * n
-            emu = emulator(names, args.plan, args.latency_ms)
-            with emu.running():
-                env = {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": emu.base_url}
-                (p_req, p_s), (a_req, a_s) = measure(
-                    [[*tool, "plan"], [*tool, "apply", "--auto-approve"]], repo, env, emu)
-                assert live_records(emu, names) == records
+
+            def ours(base_url: str) -> tuple[list[list[str]], dict[str, str]]:
+                return ([[*tool, "plan"], [*tool, "apply", "--auto-approve"]],
+                        {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": base_url})
+
+            p_req, p_s, a_req, a_s, got = plan_and_apply(ours, repo, names, args)
+            assert got == records
             print(f"| {n:,} | {args.zones:,} | {records:,} | ametrika-gitops | {p_req:,} | "
                   f"{p_s:.2f} | {a_req:,} | {a_s:.2f} |", flush=True)
             if not args.octodns:
@@ -185,15 +214,15 @@ def main() -> None:
             for zone in names:
                 (zone_dir / f"{zone}.yaml").write_text(octodns_zone(n, args.zones, zone),
                                                        encoding="utf-8")
-            emu = emulator(names, args.plan, args.latency_ms)
-            with emu.running():
-                config = Path(tmp) / "octodns.yaml"
-                config.write_text(octodns_config(zone_dir, emu.base_url, names),
-                                  encoding="utf-8")
+            config = Path(tmp) / "octodns.yaml"
+
+            def theirs(base_url: str, config: Path = config,
+                       zone_dir: Path = zone_dir) -> tuple[list[list[str]], dict[str, str]]:
+                config.write_text(octodns_config(zone_dir, base_url, names), encoding="utf-8")
                 sync = [args.octodns, "--config-file", str(config)]
-                (p_req, p_s), (a_req, a_s) = measure([sync, [*sync, "--doit"]], Path(tmp),
-                                                     {}, emu)
-                got = live_records(emu, names)
+                return [sync, [*sync, "--doit"]], {}
+
+            p_req, p_s, a_req, a_s, got = plan_and_apply(theirs, Path(tmp), names, args)
             print(f"| {n:,} | {args.zones:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | "
                   f"{p_req:,} | {p_s:.2f} | {a_req:,} | {a_s:.2f} |", flush=True)
 
