@@ -9,8 +9,8 @@ from pathlib import Path
 
 from ametrika_gitops.build.bundle import Bundle, Written, build_bundle, build_manifest
 from ametrika_gitops.canonical import canonical
-from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.check.pipeline import Checked
+from ametrika_gitops.errors import AmetrikaError
 
 MANIFEST = "manifest.json"
 
