@@ -59,9 +59,9 @@ def smtp_gmail(ctx: RuleContext) -> Iterator[Diagnostic]:
         yield ctx.warning(
             ("sender", "smtp", "host"),
             "smtp-gmail",
-            "Gmail servers, personal or business, do not always work with custom SMTP (H4)",
+            "Gmail servers, personal or business, do not always work with custom SMTP",
             "prefer the hosted e-mail service on your own domain, or the "
-            "white-label analytics-report mode (H6)",
+            "white-label analytics-report mode",
         )
 
 
