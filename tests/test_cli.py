@@ -55,7 +55,7 @@ def test_usage_errors_exit_1_without_traceback(
 ) -> None:
     assert main(["--root", str(ROOT), *argv]) == 1
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "Error" in err
+    assert "Traceback" not in err and "error" in err.lower()
 
 
 def test_validate_bundled_accounts(

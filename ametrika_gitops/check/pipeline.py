@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,10 +76,15 @@ def _unique_ids(results: list[Checked]) -> Iterable[Diagnostic]:
             )
 
 
-def check_files(project: Project, files: list[Path]) -> list[Checked]:
+def check_files(
+    project: Project, files: list[Path], tick: Callable[[], None] | None = None
+) -> list[Checked]:
+    """Check every file; ``tick`` is called after each one (progress on long runs)."""
     results = []
     for f in files:
         results.append(check_file(project, f))
+        if tick is not None:
+            tick()
         # Results live as long as the command: keep the cyclic collector from scanning them
         # again and again, which made the cost grow faster than the number of accounts.
         gc.freeze()
