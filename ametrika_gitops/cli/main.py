@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from ametrika_gitops import __version__
-from ametrika_gitops.cli import config, dns, mail, output, review
+from ametrika_gitops.cli import config, dns, mail, new, output, review
 from ametrika_gitops.cli.common import EXIT_FAIL, EXIT_OK
 from ametrika_gitops.errors import AmetrikaError
 
@@ -85,6 +85,7 @@ for _command in (
     review.history,
     review.codeowners,
     review.preview,
+    new.new,
 ):
     cli.add_command(_command)
 
