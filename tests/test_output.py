@@ -59,7 +59,12 @@ def test_no_color_and_the_option_turn_it_off_on_a_terminal(
 def test_no_colour_when_piped_unless_forced(warning_repo: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
     piped = subprocess.run(
-        [console_script(), "validate"], cwd=warning_repo, env=env, capture_output=True, text=True
+        [console_script(), "validate"],
+        cwd=warning_repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "warning[smtp-gmail]" in piped.stdout and not ANSI.search(piped.stdout + piped.stderr)
     forced = subprocess.run(
@@ -68,6 +73,7 @@ def test_no_colour_when_piped_unless_forced(warning_repo: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     assert ANSI.search(forced.stdout)
 
@@ -167,6 +173,7 @@ def test_validate_reports_progress_in_ci(warning_repo: Path, write_account) -> N
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     assert run.returncode == 0
     progress = [line for line in run.stderr.splitlines() if line.startswith("validate: ")]
@@ -179,6 +186,7 @@ def test_validate_reports_progress_in_ci(warning_repo: Path, write_account) -> N
         env=env,
         capture_output=True,
         text=True,
+        check=False,
     )
     assert quiet.stderr == ""
 
@@ -191,7 +199,13 @@ def test_shell_completion_works() -> None:
         COMP_CWORD="1",
     )
     run = subprocess.run(
-        [console_script()], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [console_script()],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert run.returncode == 0
     assert "plain,test-send" in run.stdout.split()
@@ -201,5 +215,6 @@ def test_shell_completion_works() -> None:
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert "_ametrika_gitops_completion" in source.stdout

@@ -168,6 +168,7 @@ def test_markdown_is_truncated_under_githubs_limit(history_repo: Path, capsys) -
         encoding="utf-8",
     )
     code, markdown = run(capsys, "diff", "--base", "HEAD", "--format", "markdown")
+    assert code == 0
     assert len(markdown) < 65_536
     assert "**Truncated:**" in markdown and "did not fit in a comment" in markdown
 
