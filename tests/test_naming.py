@@ -161,3 +161,24 @@ def test_dates_git_would_misread(text: str, suggestion: str) -> None:
         check_since(text)
     assert ("did you mean" in str(err.value)) == bool(suggestion)
     assert f"'{suggestion}'" in str(err.value) if suggestion else "for example" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "stem, value, hint",
+    [
+        ("NewCo2", "newco2", "rename the file to newco2.yaml"),
+        ("NewCo2", "New_Co", "rename the file to newco2.yaml and set id: newco2"),
+        ("newco2", "NewCo2", "set id: newco2"),
+        ("newco2", "newco3", "rename the file to newco3.yaml, or set id: newco2"),
+    ],
+)
+def test_id_hints_suggest_only_valid_ids(
+    repo: Path, capsys: pytest.CaptureFixture[str], stem: str, value: str, hint: str
+) -> None:
+    from .conftest import MINIMAL
+
+    (repo / "accounts" / f"{stem}.yaml").write_text(MINIMAL.format(id=value), encoding="utf-8")
+    code, out, _ = run(capsys, "validate")
+    assert code == 1
+    line = next(line for line in out.splitlines() if "[id-matches-file]" in line)
+    assert line.endswith(f"differs from the file name '{stem}'; {hint}")

@@ -258,6 +258,11 @@ def _next_steps(spec: NewAccount, checked: Checked, project: Project, changed: l
                 "Once the pull request is merged, the apply workflow adds them to Cloudflare; "
                 f"see what it will do: ametrika-gitops plan {spec.id}"
             )
+        if not account.sender.hosted.verification:
+            records.append(
+                "When the platform gives you the domain's ownership token, add it as "
+                "hosted.verification: it adds one TXT record."
+            )
         records.append(f"Once they are published, check them: ametrika-gitops verify {spec.id}")
         steps.append(records)
     owners = " ".join(project.catalog.owners) or "the platform's owners"
