@@ -68,7 +68,10 @@ def run_on_terminal(
                 os.write(primary, pending.pop(0).encode() + b"\n")
             elif proc.poll() is not None:
                 break
-        code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        try:
+            code = proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            code = -1  # still running (waiting at a prompt?): the screen says where
     finally:
         if proc.poll() is None:
             proc.kill()

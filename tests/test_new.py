@@ -4,6 +4,7 @@ H9; DNS records, H7, H8); missing options asked on a terminal, refused elsewhere
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -190,3 +191,20 @@ def test_the_workflow_secret_is_added_once_and_only_where_it_belongs() -> None:
     assert once is not None and with_secret(once, "NEWCO_SMTP_PASSWORD") == once
     assert with_secret(workflow, "GLOBEX_SMTP_PASSWORD") == workflow
     assert with_secret("jobs: {}\n", "X_SMTP_PASSWORD") is None  # the command then says what
+
+
+def test_a_terminal_asks_again_for_what_was_wrong(project_repo: Path) -> None:
+    code, screen = run_on_terminal(
+        ["new", "newco", "--mode", "smtp", "--locale", "en,fr", "--smtp-port", "587"],
+        project_repo,
+        answers=["NewCo", "alice", "smtp.newco.example", "u", "r@newco.example"]
+        + ["@alice", "starttls", ""],  # the port's default follows the security: 587
+    )
+    assert code == 0, screen
+    screen = re.sub(r"\x1b\[[0-9;]*m", "", screen)  # colour: it is a terminal
+    assert "--admin: error[admin-syntax]" in screen
+    assert "--smtp-port: error[smtp-port-security]" in screen
+    assert "Please answer again:" in screen
+    text = (project_repo / "accounts" / "newco.yaml").read_text(encoding="utf-8")
+    assert 'admins: ["@alice"]' in text and "locales: [en, fr]" in text
+    assert "security: starttls" in text and "port: 587" in text

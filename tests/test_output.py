@@ -209,6 +209,11 @@ def test_shell_completion_works() -> None:
     )
     assert run.returncode == 0
     assert "plain,test-send" in run.stdout.split()
+    env.update(COMP_WORDS="ametrika-gitops plan gl", COMP_CWORD="2")  # account ids too
+    run = subprocess.run(
+        [console_script()], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.stdout.split() == ["plain,globex"]
     source = subprocess.run(
         [console_script()],
         env=dict(os.environ, _AMETRIKA_GITOPS_COMPLETE="bash_source"),

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from ametrika_gitops.check.pipeline import Checked, all_diagnostics, check_files
 from ametrika_gitops.check.project import ACCOUNTS, Project, account_files, find_root
@@ -81,7 +82,25 @@ def _names_to_paths(
     return tuple(resolve_account(root, n) for n in names)
 
 
-PATHS = click.argument("paths", nargs=-1, metavar="[ACCOUNT|PATH]...", callback=_names_to_paths)
+def complete_accounts(
+    ctx: click.Context, _param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Shell completion: the account ids, and files once the word looks like a path."""
+    root = _root_or_none(ctx)
+    ids = account_ids(root) if root is not None else []
+    items = [CompletionItem(i) for i in ids if i.startswith(incomplete)]
+    if not items or "/" in incomplete or incomplete.startswith("."):
+        items.append(CompletionItem(incomplete, type="file"))
+    return items
+
+
+PATHS = click.argument(
+    "paths",
+    nargs=-1,
+    metavar="[ACCOUNT|PATH]...",
+    callback=_names_to_paths,
+    shell_complete=complete_accounts,
+)
 
 
 def open_project(root: Path | None, paths: Sequence[Path]) -> Project:

@@ -18,6 +18,7 @@ from ametrika_gitops.cli.common import (
     EXIT_OK,
     accounts_named,
     check_selection,
+    complete_accounts,
     gate,
     one_account,
     progress,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 
 @click.command(name="test-send")
-@click.argument("accounts", nargs=-1, metavar="[ACCOUNT|PATH]...")
+@click.argument("accounts", nargs=-1, metavar="[ACCOUNT|PATH]...", shell_complete=complete_accounts)
 @click.option("--type", "types", multiple=True, help="Only this e-mail type (repeatable).")
 @click.option("--locale", "locales", multiple=True, help="Only this locale (repeatable).")
 @click.option(
@@ -117,7 +118,7 @@ def recipients() -> None:
 
 
 @recipients.command(name="verify")
-@click.argument("account")
+@click.argument("account", shell_complete=complete_accounts)
 @click.argument("address")
 @click.pass_context
 def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
@@ -164,7 +165,7 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
 
 
 @recipients.command(name="confirm")
-@click.argument("account")
+@click.argument("account", shell_complete=complete_accounts)
 @click.argument("address")
 @click.argument("code")
 @click.pass_context

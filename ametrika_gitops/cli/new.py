@@ -17,6 +17,7 @@ from ametrika_gitops.check.rules.account import ID_RE
 from ametrika_gitops.cli import output
 from ametrika_gitops.cli.common import EXIT_FAIL, EXIT_OK, check_with_progress, open_project
 from ametrika_gitops.config import scaffold
+from ametrika_gitops.config.model import DEFAULT_PORTS
 from ametrika_gitops.config.scaffold import MODES, PROVIDERS, SECURITIES, NewAccount
 from ametrika_gitops.errors import AmetrikaError
 
@@ -43,6 +44,7 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "click_tracking": ("--click-tracking", "Click tracking"),
 }
 LISTS = ("admins", "locales", "recipients")
+ROUNDS = 5  # on a terminal, how many times options with errors are asked again
 
 
 def can_prompt() -> bool:
@@ -89,6 +91,8 @@ def new(ctx: click.Context, /, account_id: str, **given: Any) -> int:
     _check_id(account_id, target)
     interactive = can_prompt()
     given = {k: "" if v is None and k != "smtp_port" else v for k, v in given.items()}
+    for field in LISTS:  # --locale en,fr is --locale en --locale fr
+        given[field] = tuple(x for v in given[field] for x in re.split(r"[\s,]+", v) if x)
     mode = given.pop("mode") or _ask_mode(interactive)
     spec = NewAccount(id=account_id, mode=mode, **given)
     wrong = scaffold.misplaced(spec)
@@ -97,9 +101,22 @@ def new(ctx: click.Context, /, account_id: str, **given: Any) -> int:
         them = "them" if len(wrong) > 1 else "it"
         raise AmetrikaError(f"{names}: not used in mode {mode}; leave {them} out")
     spec = _complete(spec, project, interactive)
-    text, fields = scaffold.account_text(spec)
-    checked = _validate(project, spec, text)
-    if not _report(checked, fields):
+    for _ in range(ROUNDS):
+        text, fields = scaffold.account_text(spec)
+        checked = _validate(project, spec, text)
+        wrong_fields = _report(checked, fields)
+        if checked.account is not None:
+            break
+        if not interactive or not wrong_fields or "id" in wrong_fields:
+            click.echo("the account was not written; fix the options above", err=True)
+            return EXIT_FAIL
+        if "smtp_port" in wrong_fields and "smtp_security" not in wrong_fields:
+            # port and security go together: ask the security first, then the port
+            wrong_fields.insert(wrong_fields.index("smtp_port"), "smtp_security")
+        click.echo("Please answer again:", err=True)
+        spec = dataclasses.replace(spec, **_ask(wrong_fields, spec, project))
+    else:
+        click.echo("the account was not written", err=True)
         return EXIT_FAIL
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("x", encoding="utf-8") as f:  # "x": never overwrite
@@ -149,18 +166,33 @@ def _complete(spec: NewAccount, project: Project, interactive: bool) -> NewAccou
         raise AmetrikaError(
             f"missing for mode {spec.mode}: {names} (run it on a terminal to be asked)"
         )
+    return dataclasses.replace(spec, **_ask(absent, spec, project))
+
+
+def _ask(fields: list[str], spec: NewAccount, project: Project) -> dict[str, Any]:
     answers: dict[str, Any] = {}
-    for field in absent:
+    for field in fields:
         label = OPTIONS[field][1]
         default: str | None = None
+        kind: Any = None
         if field == "locales":
             label += f" ({', '.join(project.catalog.locales)})"
             default = project.catalog.locales[0]
         elif field == "from_address" and (spec.domain or answers.get("domain")):
-            default = f"reports@{spec.domain or answers['domain']}"
-        value = str(click.prompt(label, default=default, err=True)).strip()
-        answers[field] = tuple(re.split(r"[\s,]+", value)) if field in LISTS else value
-    return dataclasses.replace(spec, **answers)
+            default = f"reports@{answers.get('domain') or spec.domain}"
+        elif field == "smtp_port":
+            kind = click.IntRange(1, 65535)
+            default = str(DEFAULT_PORTS[answers.get("smtp_security") or spec.security])
+        elif field == "smtp_security":
+            kind = click.Choice(SECURITIES)
+        elif field == "dns_provider":
+            kind = click.Choice(PROVIDERS)
+        value = click.prompt(label, default=default, type=kind, err=True)
+        if field in LISTS:
+            answers[field] = tuple(x for x in re.split(r"[\s,]+", str(value)) if x)
+        else:
+            answers[field] = value.strip() if isinstance(value, str) else value
+    return answers
 
 
 def _validate(project: Project, spec: NewAccount, text: str) -> Checked:
@@ -171,18 +203,22 @@ def _validate(project: Project, spec: NewAccount, text: str) -> Checked:
         return check_file(project, file)
 
 
-def _report(checked: Checked, fields: dict[int, str]) -> bool:
-    """Findings against the option that gave the value; True when there is no error."""
-    diags = all_diagnostics([checked])
-    for d in diags:
-        option = OPTIONS[fields[d.line]][0] if d.line in fields else f"line {d.line}"
+def _report(checked: Checked, fields: dict[int, str]) -> list[str]:
+    """Print the findings against the option that gave the value; the fields with an error
+    (all of them known, or an empty list)."""
+    wrong: list[str] = []
+    unknown = False
+    for d in all_diagnostics([checked]):
+        field = fields.get(d.line)
+        option = OPTIONS[field][0] if field else f"line {d.line}"
         msg = f"{d.message}; {d.hint}" if d.hint else d.message
         sev = output.style(d.severity, d.severity)
         click.echo(f"{option}: {sev}[{d.code}]: {msg}", err=True)
-    if checked.account is None:
-        click.echo("the account was not written; fix the options above", err=True)
-        return False
-    return True
+        if d.is_error:
+            unknown |= field is None
+            if field and field not in wrong:
+                wrong.append(field)
+    return [] if unknown else wrong
 
 
 def _codeowners(project: Project) -> list[str]:

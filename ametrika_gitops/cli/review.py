@@ -16,13 +16,16 @@ from ametrika_gitops.cli.common import (
     accounts_named,
     check_paths,
     check_selection,
+    complete_accounts,
     did_you_mean,
     gate,
     resolve_account,
 )
 from ametrika_gitops.errors import AmetrikaError
 
-ACCOUNTS_ARG = click.argument("accounts", nargs=-1, metavar="[ACCOUNT|PATH]...")
+ACCOUNTS_ARG = click.argument(
+    "accounts", nargs=-1, metavar="[ACCOUNT|PATH]...", shell_complete=complete_accounts
+)
 
 
 @click.command()
@@ -157,7 +160,9 @@ def _paint_diff(line: str) -> str:
 
 
 @click.command()
-@click.argument("account", required=False, metavar="[ACCOUNT|PATH]")
+@click.argument(
+    "account", required=False, metavar="[ACCOUNT|PATH]", shell_complete=complete_accounts
+)
 @click.option(
     "--since",
     metavar="DATE",
@@ -255,7 +260,7 @@ def codeowners(ctx: click.Context, check: bool, fmt: str) -> int:
 
 
 @click.command()
-@click.argument("account", metavar="ACCOUNT|PATH")
+@click.argument("account", metavar="ACCOUNT|PATH", shell_complete=complete_accounts)
 @click.argument("type_id", metavar="[TYPE]", required=False)
 @click.option("--locale", "locales", multiple=True, help="Only this locale (repeatable).")
 @click.option(
