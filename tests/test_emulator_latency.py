@@ -41,8 +41,9 @@ def connection(base_url: str) -> tuple[http.client.HTTPConnection, str]:
     return http.client.HTTPConnection(url.hostname, url.port, timeout=10), url.path
 
 
-def exchange(conn: http.client.HTTPConnection, method: str, path: str,
-             body: dict[str, object] | None = None) -> int:
+def exchange(
+    conn: http.client.HTTPConnection, method: str, path: str, body: dict[str, object] | None = None
+) -> int:
     data = None if body is None else json.dumps(body).encode()
     conn.request(method, path, body=data, headers={**AUTH, "Content-Type": "application/json"})
     response = conn.getresponse()
@@ -57,8 +58,15 @@ def test_keep_alive_burst_has_no_delayed_ack_stall(emu: CloudflareEmulator) -> N
     start = time.perf_counter()
     for i in range(BURST // 2):
         assert exchange(conn, "GET", f"{prefix}/zones") == 200
-        assert exchange(conn, "POST", f"{prefix}/zones/{zid}/dns_records",
-                        {"type": "TXT", "name": f"t{i}", "content": "v", "ttl": 1}) == 200
+        assert (
+            exchange(
+                conn,
+                "POST",
+                f"{prefix}/zones/{zid}/dns_records",
+                {"type": "TXT", "name": f"t{i}", "content": "v", "ttl": 1},
+            )
+            == 200
+        )
     elapsed = time.perf_counter() - start
     conn.close()
     assert len(emu.requests()) == BURST + 1  # one connection, every request answered
@@ -99,9 +107,22 @@ def test_latency_ms_is_not_negative() -> None:
 
 def test_command_line_latency_ms() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "ametrika_gitops.emulator", "--port", "0", "--token", TOKEN,
-         "--zone", "a.example", "--latency-ms", "60"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "ametrika_gitops.emulator",
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--zone",
+            "a.example",
+            "--latency-ms",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().split()[4]
