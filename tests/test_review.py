@@ -243,9 +243,9 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
     shutil.copytree(ROOT / "overrides", repo / "overrides")
     shutil.copy(ROOT / "accounts" / "acme.yaml", repo / "accounts")
     code, out = run(capsys, "preview", "acme", "--out", "prev")
-    assert code == 0 and "wrote 16 e-mails" in out
+    assert code == 0 and "wrote 18 e-mails" in out
     index = (repo / "prev" / "index.html").read_text(encoding="utf-8")
-    assert index.count("<tr><td>") == 16 and 'href="insights.fr.html"' in index
+    assert index.count("<tr><td>") == 18 and 'href="insights.fr.html"' in index
     assert (
         (repo / "prev" / "alert.fr.txt")
         .read_text(encoding="utf-8")

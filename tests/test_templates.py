@@ -18,6 +18,7 @@ TYPES = {
     "insights",
     "alert",
     "share-notification",
+    "recipient-verification",
     "test-message",
 }
 WITH_FOOTER = {"scheduled-report", "insights", "alert", "share-notification"}

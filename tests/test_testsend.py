@@ -89,11 +89,11 @@ def test_custom_smtp_sends_every_type_in_every_locale(
         verified(repo, QA)
         code, out = run(capsys, "test-send", "--junit", "report.xml")
     assert code == 0, out
-    assert len(server.messages) == 16  # 8 types x 2 locales, one connection
+    assert len(server.messages) == 18  # 9 types x 2 locales, one connection
     assert {m.rcpt_tos[0] for m in server.messages} == {QA}
-    assert "16 sent" in out
+    assert "18 sent" in out
     suite = ET.parse(repo / "report.xml").getroot()
-    assert suite.get("tests") == "16" and suite.get("failures") == "0"
+    assert suite.get("tests") == "18" and suite.get("failures") == "0"
 
 
 def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -278,7 +278,8 @@ def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> No
         assert code == 0, out
         (mail,) = server.messages
         body = email.message_from_bytes(mail.content, policy=email.policy.default)
-        code_sent = re.search(r"code is (\d{8})", body.get_content()).group(1)  # type: ignore[union-attr]
+        text = body.get_body(("plain",)).get_content()
+        code_sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)  # type: ignore[union-attr]
         assert run(capsys, "recipients", "confirm", "acme", QA, "00000000")[0] == 1
         code, out = run(capsys, "recipients", "confirm", "acme", QA, code_sent)
         assert code == 0 and "commit recipients/acme.yaml" in out
@@ -287,6 +288,53 @@ def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> No
     assert len(server.messages) == 3
     code, out = run(capsys, "recipients", "verify", "acme", "stranger@example.com")
     assert code == 1 and "is not in test.recipients" in out
+
+
+def test_the_verification_email_is_built_like_every_other(
+    repo: Path, ca: trustme.CA, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """H9: every other test send depends on this one arriving. One From mailbox even with a
+    comma in the name, a Date and a Message-ID, multipart, in the account's first locale."""
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls", name="ACME, Inc.")
+        code, out = run(capsys, "recipients", "verify", "acme", QA.upper())
+        assert code == 0, out
+    (mail,) = server.messages
+    assert mail.rcpt_tos == [QA] and mail.mail_from == "reports@example.com"
+    msg = email.message_from_bytes(mail.content, policy=email.policy.default)
+    (sender,) = msg["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("ACME, Inc.", "reports@example.com")
+    assert msg["Date"].datetime is not None and msg["Message-ID"].endswith("@example.com>")
+    assert msg.get_content_type() == "multipart/alternative"
+    assert msg["X-Ametrika-Email-Type"] == "recipient-verification"
+    assert msg["X-Ametrika-Locale"] == "fr"  # locales: [fr, en]
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    assert str(msg["Subject"]) == f"Code de vérification {sent} pour les e-mails de test de ACME"
+    assert f"recipients confirm acme {QA} {sent}" in text
+    assert f"recipients confirm acme {QA} {sent}" in html and "<!DOCTYPE html>" in html
+    assert run(capsys, "recipients", "confirm", "acme", QA, sent)[0] == 0
+
+
+def test_the_verification_email_follows_the_accounts_override(
+    repo: Path, ca: trustme.CA, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        acme = repo / "accounts" / "acme.yaml"
+        acme.write_text(
+            acme.read_text(encoding="utf-8") + "templates:\n  recipient-verification:\n"
+            '    fr: {subject: "ACME — votre code {{ code }} pour {{ recipient }}"}\n',
+            encoding="utf-8",
+        )
+        code, out = run(capsys, "recipients", "verify", "acme", QA)
+        assert code == 0, out
+    (mail,) = server.messages
+    msg = email.message_from_bytes(mail.content, policy=email.policy.default)
+    subject = str(msg["Subject"])
+    assert re.fullmatch(rf"ACME — votre code \d{{8}} pour {re.escape(QA)}", subject), subject
+    assert "12345678" not in subject  # the real code, not the catalogue's sample
 
 
 def test_changed_since_selects_changed_accounts_and_types(

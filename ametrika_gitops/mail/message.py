@@ -1,12 +1,15 @@
-"""The exact bytes of a test e-mail (design §9): multipart/alternative, From per sender mode,
-encoded headers, and headers that say it is a test. Built with the email package, whose
-header policy refuses CR/LF in any header value: no header injection whatever the account says.
+"""The exact bytes of every e-mail the tool sends (design §9): multipart/alternative, From per
+sender mode, encoded headers, and headers that say it is a test. Built with the email package,
+whose header policy refuses CR/LF in any header value: no header injection whatever the
+account says. The clock and the Message-ID are passed in, so that tests can fix them.
 """
 
 from __future__ import annotations
 
 import email.utils
 import hashlib
+from collections.abc import Callable
+from datetime import datetime, timezone
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -14,8 +17,14 @@ from email.policy import SMTP
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.render.emails import Email
 
+Clock = Callable[[], datetime]
 
-def _address(display: str, addr: str) -> Address:
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def address(display: str, addr: str) -> Address:
     local, _, domain = addr.rpartition("@")
     return Address(display_name=display, username=local, domain=domain)
 
@@ -28,22 +37,27 @@ def envelope_sender(account: Account) -> str:
     return account.sender.from_address
 
 
+def sender_domain(account: Account) -> str:
+    return account.sender.from_address.rpartition("@")[2]
+
+
 def build_message(
     account: Account,
     mail: Email,
     recipient: str,
-    date: str | None = None,
+    date: datetime | None = None,
     message_id: str | None = None,
 ) -> EmailMessage:
+    """``date`` (default: now) must be aware: its offset is written, never ``-0000``."""
     sender = account.sender
-    domain = sender.from_address.rpartition("@")[2]
+    domain = sender_domain(account)
     msg = EmailMessage(policy=SMTP)
-    msg["From"] = _address(sender.from_name, sender.from_address)
+    msg["From"] = address(sender.from_name, sender.from_address)
     msg["To"] = recipient
     if sender.reply_to:
         msg["Reply-To"] = sender.reply_to
     msg["Subject"] = mail.parts["subject"].output
-    msg["Date"] = date or email.utils.formatdate(localtime=False)
+    msg["Date"] = email.utils.format_datetime(date) if date else email.utils.formatdate()
     msg["Message-ID"] = message_id or email.utils.make_msgid("ametrika-test", domain=domain)
     msg["X-Ametrika-Test"] = "yes"
     msg["X-Ametrika-Account"] = account.id

@@ -99,11 +99,28 @@ class _Renderer:
             parts[part] = Part(src, out.strip())
         return Footer(locale, parts)
 
-    def email(self, etype: EmailType, locale: str, footer: Footer | None) -> Email | None:
+    def email(
+        self,
+        etype: EmailType,
+        locale: str,
+        footer: Footer | None,
+        values: Mapping[str, Any] | None = None,
+    ) -> Email | None:
         context = self.catalog.context(etype.variables, locale, self.bound)
         srcs = {p: self.source(etype.id, locale, p, p) for p in ("subject", "html", "text")}
-        # Samples depend on (type, locale) only; bound values on the account.
-        memo = (etype.id, locale, *(str(self.bound[v.bind]) for v in etype.variables if v.bind))
+        # Samples depend on (type, locale) only; bound values on the account. Real values
+        # (``values``) are this e-mail's alone: nothing is shared then.
+        memo: tuple[str, ...] | None = (
+            etype.id,
+            locale,
+            *(str(self.bound[v.bind]) for v in etype.variables if v.bind),
+        )
+        if values:
+            unknown = set(values) - etype.names
+            if unknown:
+                raise ValueError(f"{etype.id} receives no {', '.join(sorted(unknown))}")
+            context.update(values)
+            memo = None
         subject = self.render(srcs["subject"], "subject", context, memo)
         # The footer goes in after rendering, so that the rest can be shared between accounts.
         html = self.render(
@@ -115,7 +132,7 @@ class _Renderer:
                 "subject": subject or "",
                 "footer": Markup(FOOTER_MARK) if etype.footer else "",
             },
-            (*memo, subject or ""),
+            None if memo is None else (*memo, subject or ""),
         )
         text = self.render(srcs["text"], "text", context, memo)
         if subject is None or html is None or text is None:
@@ -157,3 +174,24 @@ def build_emails(
                 continue
             emails.append(email)
     return tuple(emails), tuple(footers), r.diags
+
+
+def render_email(
+    account: Account,
+    doc: Document,
+    catalog: Catalog,
+    engine: Engine,
+    overrides: tuple[Override, ...],
+    type_id: str,
+    locale: str,
+    values: Mapping[str, Any],
+) -> tuple[Email | None, list[Diagnostic]]:
+    """One e-mail of the account with real values in place of the catalogue's samples (the
+    code of ``recipients verify``), through the same templates and overrides. The rules on
+    rendered output checked the same templates with the samples; the message builder checks
+    the result once more (white label)."""
+    r = _Renderer(account, doc, catalog, engine, overrides)
+    etype = catalog.types[type_id]
+    footer = r.footer(locale) if etype.footer else None
+    email = r.email(etype, locale, footer, values)
+    return (None if r.diags else email), r.diags
