@@ -22,6 +22,7 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    mail_options: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Recorder:
                 envelope.mail_from,
                 list(envelope.rcpt_tos),
                 envelope.original_content or envelope.content,
+                list(envelope.mail_options),
             )
         )
         return "250 Message accepted for delivery"
@@ -68,19 +70,26 @@ class _ImplicitTLSController(Controller):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        with socket.create_connection((self.hostname, self.port), 1.0) as raw:
-            with ctx.wrap_socket(raw) as s:
-                s.recv(1024)
+        with (
+            socket.create_connection((self.hostname, self.port), 1.0) as raw,
+            ctx.wrap_socket(raw) as s,
+        ):
+            s.recv(1024)
 
 
 @contextmanager
 def smtp_server(
-    kind: str, ca: trustme.CA | None = None, names: tuple[str, ...] = ()
+    kind: str, ca: trustme.CA | None = None, names: tuple[str, ...] = (), smtputf8: bool = False
 ) -> Iterator[tuple[Recorder, int]]:
     """kind: implicit (TLS on connect), starttls (required), plain, no-starttls."""
     recorder = Recorder()
     port = free_port()
-    common: dict[str, Any] = {"hostname": "127.0.0.1", "port": port, "authenticator": authenticator}
+    common: dict[str, Any] = {
+        "hostname": "127.0.0.1",
+        "port": port,
+        "authenticator": authenticator,
+        "enable_SMTPUTF8": smtputf8,
+    }
     if kind == "implicit":
         assert ca is not None
         # AUTH is only advertised with auth_require_tls=False over implicit TLS (aiosmtpd #281)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import quopri
 import re
 import subprocess
 from pathlib import Path
@@ -113,6 +114,11 @@ def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> No
     assert "Les sessions mobiles progressent vite" in text and "<!DOCTYPE html>" in html
     assert b"\xc3" not in received.content.split(b"\r\n\r\n")[0]  # headers are RFC 2047 encoded
     assert received.mail_from == "reports@example.com"
+    # 7-bit on the wire (quoted-printable bodies): nothing for a relay to downgrade, and so
+    # no BODY=8BITMIME to declare
+    assert received.content.isascii() and received.mail_options == []
+    ctes = {p.get_content_type(): p["Content-Transfer-Encoding"] for p in msg.iter_parts()}
+    assert ctes == {"text/plain": "quoted-printable", "text/html": "quoted-printable"}
 
 
 def test_capture_equals_what_the_server_receives(
@@ -375,6 +381,77 @@ def test_changed_since_selects_changed_accounts_and_types(
         f"other/password-reset.en.{QA}.eml",
     ]
     assert run(capsys, "test-send", "--changed-since", "no-such-ref")[0] == 1
+
+
+def _relayed_without_8bitmime(data: bytes) -> bytes:
+    """What a relay whose next hop lacks 8BITMIME does (RFC 6152 §3): every 8bit part is
+    re-encoded as quoted-printable. A 7-bit message passes unchanged."""
+    msg = email.message_from_bytes(data, policy=email.policy.SMTP)
+    for part in msg.walk():
+        if str(part.get("Content-Transfer-Encoding", "")).lower() == "8bit":
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            part.replace_header("Content-Transfer-Encoding", "quoted-printable")
+            part.set_payload(quopri.encodestring(payload).decode("ascii"))
+    return msg.as_bytes(policy=email.policy.SMTP) if not data.isascii() else data
+
+
+def test_dkim_survives_a_relay_that_downgrades_8bit(project) -> None:  # type: ignore[no-untyped-def]
+    """Every e-mail of the hosted example, French and English, signed and then relayed by a
+    server that downgrades 8-bit parts: the DKIM signature still verifies."""
+    import dkim
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import account_files
+    from ametrika_gitops.mail.message import build_message, message_bytes
+
+    from .test_verify import dkim_txt
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public = dkim_txt(key).encode()
+    (checked,) = check_files(
+        project, account_files((ROOT / "accounts" / "acme.yaml",), project.root)
+    )
+    assert checked.account is not None and len(checked.emails) == 18
+    broken = []
+    for mail in checked.emails:
+        raw = message_bytes(build_message(checked.account, mail, "qa@acme.fr"))
+        signed = dkim.sign(raw, b"amk1", b"mail.acme.fr", pem) + raw
+        relayed = _relayed_without_8bitmime(signed)
+        if not dkim.verify(relayed, dnsfunc=lambda name, timeout=5: public):
+            broken.append(f"{mail.type_id}/{mail.locale}")
+    assert broken == []
+
+
+def test_8bit_content_and_international_addresses_are_declared(ca: trustme.CA) -> None:
+    """BODY=8BITMIME and SMTPUTF8 when a message needs them and the server offers them;
+    refused, with nothing sent, when it does not."""
+    from ametrika_gitops.mail.transport import Endpoint, SendError, Session
+
+    eight_bit = "Subject: x\r\n\r\nd\u00e9j\u00e0 vu\r\n".encode()
+    with smtp_server("starttls", ca, smtputf8=True) as (server, port):
+        endpoint = Endpoint("127.0.0.1", port, "starttls", USER, "SMTP_PASSWORD", True)
+        with Session(endpoint) as session:
+            session.send("reports@example.com", QA, b"Subject: x\r\n\r\nplain\r\n")
+            session.send("reports@example.com", QA, eight_bit)
+            session.send("reports@example.com", "jos\u00e9@example.com", eight_bit)
+    assert [m.mail_options for m in server.messages] == [
+        [],
+        ["BODY=8BITMIME"],
+        ["SMTPUTF8", "BODY=8BITMIME"],
+    ]
+    assert server.messages[2].rcpt_tos == ["jos\u00e9@example.com"]
+    with smtp_server("starttls", ca) as (server, port):  # no SMTPUTF8 offered
+        endpoint = Endpoint("127.0.0.1", port, "starttls", USER, "SMTP_PASSWORD", True)
+        with Session(endpoint) as session, pytest.raises(SendError) as caught:
+            session.send("reports@example.com", "jos\u00e9@example.com", eight_bit)
+    assert caught.value.step == "MAIL FROM" and "needs SMTPUTF8" in str(caught.value)
+    assert server.messages == []
 
 
 def test_no_header_injection_even_past_validation(project) -> None:  # type: ignore[no-untyped-def]

@@ -29,6 +29,13 @@ def address(display: str, addr: str) -> Address:
     return Address(display_name=display, username=local, domain=domain)
 
 
+def transfer_encoding(body: str) -> str | None:
+    """Quoted-printable for any non-ASCII body: the email package would pick ``8bit`` for
+    short lines, which a relay without 8BITMIME downgrades — breaking the DKIM body hash.
+    ASCII bodies keep the package's choice (7bit, or quoted-printable for long lines)."""
+    return None if body.isascii() else "quoted-printable"
+
+
 def envelope_sender(account: Account) -> str:
     """MAIL FROM: the return-path domain in hosted mode (SPF aligns there), else From."""
     hosted = account.sender.hosted
@@ -63,8 +70,9 @@ def build_message(
     msg["X-Ametrika-Account"] = account.id
     msg["X-Ametrika-Email-Type"] = mail.type_id
     msg["X-Ametrika-Locale"] = mail.locale
-    msg.set_content(mail.parts["text"].output)
-    msg.add_alternative(mail.parts["html"].output, subtype="html")
+    text, html = mail.parts["text"].output, mail.parts["html"].output
+    msg.set_content(text, cte=transfer_encoding(text))
+    msg.add_alternative(html, subtype="html", cte=transfer_encoding(html))
     # A boundary derived from the content (not random): the same e-mail, the same bytes.
     seed = "\0".join(
         (account.id, mail.type_id, mail.locale, recipient, *(p.output for p in mail.parts.values()))

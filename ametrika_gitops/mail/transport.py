@@ -166,11 +166,39 @@ class Session:
         self.smtp.user, self.smtp.password = user, password
         self.smtp.auth("PLAIN", self.smtp.auth_plain)
 
+    def _mail_options(self, envelope_from: str, recipient: str, data: bytes) -> list[str]:
+        """SMTPUTF8 for an internationalised address, BODY=8BITMIME for 8-bit content — each
+        only when needed, and refused (nothing sent) when the server does not offer it."""
+        assert self.smtp is not None
+        options = []
+        if not (envelope_from.isascii() and recipient.isascii()):
+            if not self.smtp.has_extn("smtputf8"):
+                raise SendError(
+                    "MAIL FROM",
+                    "an internationalised address needs SMTPUTF8, which the server "
+                    "does not offer; nothing was sent",
+                    self.endpoint,
+                )
+            options.append("SMTPUTF8")
+        if not data.isascii() or options:
+            if not self.smtp.has_extn("8bitmime"):
+                raise SendError(
+                    "MAIL FROM",
+                    "the message has 8-bit content and the server does not offer "
+                    "8BITMIME; nothing was sent",
+                    self.endpoint,
+                )
+            options.append("BODY=8BITMIME")
+        return options
+
     def send(self, envelope_from: str, recipient: str, data: bytes) -> None:
         assert self.smtp is not None
         ep = self.endpoint
+        options = self._mail_options(envelope_from, recipient, data)
+        # smtplib encodes commands in ASCII unless told otherwise (its send_message does so)
+        self.smtp.command_encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
         try:
-            code, message = self.smtp.mail(envelope_from)
+            code, message = self.smtp.mail(envelope_from, options)
             if code != 250:
                 self.smtp.rset()
                 raise SendError("MAIL FROM", _reply(code, message), ep)
