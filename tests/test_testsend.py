@@ -475,3 +475,79 @@ def test_no_header_injection_even_past_validation(project) -> None:  # type: ign
         message_bytes(build_message(evil, mail, QA))
     with pytest.raises(ValueError):
         message_bytes(build_message(checked.account, mail, "qa@example.com\r\nBcc: v@e.org"))
+
+
+def _naming_the_platform(data: bytes) -> list[str]:
+    """Every header, boundary and decoded body of a message that names Ametrika (raw bytes
+    too: a quoted-printable soft break or an encoded word could hide it from one reading)."""
+    msg = email.message_from_bytes(data, policy=email.policy.default)
+    places = [data.decode("ascii")]
+    for part in msg.walk():
+        places += [f"{k}: {v}" for k, v in part.items() if k.lower() != "to"]
+        places.append(part.get_boundary() or "")
+        if not part.is_multipart():
+            places.append(str(part.get_content()))
+    return [p[:80] for p in places if "ametrika" in p.lower()]
+
+
+def test_white_label_messages_never_name_the_platform(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """H6: in analytics-report mode no header, boundary or body names Ametrika — the headers
+    the tool adds itself (Message-ID, its X- headers, boundaries) included."""
+    text = (ROOT / "accounts" / "umbrella.yaml").read_text(encoding="utf-8")
+    (repo / "accounts" / "umbrella.yaml").write_text(
+        text + f"test:\n  recipients: [{QA}]\n", encoding="utf-8"
+    )
+    code, out = run(capsys, "test-send", "umbrella", "--capture", "cap")
+    assert code == 0, out
+    captured = sorted((repo / "cap" / "umbrella").glob("*.eml"))
+    assert len(captured) == 9  # every type, in French
+    for path in captured:
+        assert _naming_the_platform(path.read_bytes()) == [], path.name
+    msg = email.message_from_bytes(captured[0].read_bytes(), policy=email.policy.default)
+    assert msg["X-Analytics-Report-Test"] == "yes"
+    with smtp_server("implicit", ca) as (server, port):
+        monkeypatch.setenv(
+            "AMETRIKA_RELAY_URL", f"smtps://{USER.replace('@', '%40')}@127.0.0.1:{port}"
+        )
+        monkeypatch.setenv("AMETRIKA_RELAY_PASSWORD", PASSWORD)
+        code, out = run(capsys, "recipients", "verify", "umbrella", QA)
+        assert code == 0, out
+    (mail,) = server.messages
+    assert _naming_the_platform(mail.content) == []
+    # the other modes keep their headers
+    initech = ROOT / "accounts" / "initech.yaml"
+    (repo / "accounts" / "initech.yaml").write_text(
+        initech.read_text(encoding="utf-8") + f"test:\n  recipients: [{QA}]\n", encoding="utf-8"
+    )
+    assert run(capsys, "test-send", "initech", "--type", "alert", "--capture", "cap")[0] == 0
+    other = email.message_from_bytes(
+        (repo / "cap" / "initech" / f"alert.en.{QA}.eml").read_bytes(),
+        policy=email.policy.default,
+    )
+    assert other["X-Ametrika-Test"] == "yes"
+
+
+def test_a_white_label_leak_past_validation_stops_that_message(project) -> None:  # type: ignore[no-untyped-def]
+    """Whatever reaches the builder, a white-label message that would name the platform in a
+    header the tool adds (here the account id) is refused, naming where."""
+    from dataclasses import replace
+
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import account_files
+    from ametrika_gitops.mail.message import WhiteLabelError, build_message
+
+    (checked,) = check_files(
+        project, account_files((ROOT / "accounts" / "umbrella.yaml",), project.root)
+    )
+    assert checked.account is not None
+    mail = checked.emails[0]
+    build_message(checked.account, mail, "qa@ametrika.com")  # the tester's own address is fine
+    leaky = replace(checked.account, id="ametrika-demo")
+    with pytest.raises(WhiteLabelError) as caught:
+        build_message(leaky, mail, QA)
+    assert "header X-Analytics-Report-Account" in str(caught.value)

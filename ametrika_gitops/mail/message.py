@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime, timezone
 from email.headerregistry import Address
@@ -15,13 +16,32 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 from ametrika_gitops.config.model import Account
+from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.render.emails import Email
+
+WHITE_LABEL = "analytics-report"
+_PLATFORM = re.compile("ametrika", re.IGNORECASE)
+
+
+class WhiteLabelError(AmetrikaError):
+    """A white-label message (H6) would name the platform: it is not sent."""
+
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def new_message_id(domain: str) -> str:
+    # No idstring: one naming the tool would show in white label (H6).
+    return email.utils.make_msgid(domain=domain)
+
+
+def header_prefix(account: Account) -> str:
+    """The tool's own headers say it is a test; in white label they name the neutral sender."""
+    return "X-Analytics-Report-" if account.sender.mode == WHITE_LABEL else "X-Ametrika-"
 
 
 def address(display: str, addr: str) -> Address:
@@ -65,11 +85,12 @@ def build_message(
         msg["Reply-To"] = sender.reply_to
     msg["Subject"] = mail.parts["subject"].output
     msg["Date"] = email.utils.format_datetime(date) if date else email.utils.formatdate()
-    msg["Message-ID"] = message_id or email.utils.make_msgid("ametrika-test", domain=domain)
-    msg["X-Ametrika-Test"] = "yes"
-    msg["X-Ametrika-Account"] = account.id
-    msg["X-Ametrika-Email-Type"] = mail.type_id
-    msg["X-Ametrika-Locale"] = mail.locale
+    msg["Message-ID"] = message_id or new_message_id(domain)
+    prefix = header_prefix(account)
+    msg[prefix + "Test"] = "yes"
+    msg[prefix + "Account"] = account.id
+    msg[prefix + "Email-Type"] = mail.type_id
+    msg[prefix + "Locale"] = mail.locale
     text, html = mail.parts["text"].output, mail.parts["html"].output
     msg.set_content(text, cte=transfer_encoding(text))
     msg.add_alternative(html, subtype="html", cte=transfer_encoding(html))
@@ -77,8 +98,36 @@ def build_message(
     seed = "\0".join(
         (account.id, mail.type_id, mail.locale, recipient, *(p.output for p in mail.parts.values()))
     )
-    msg.set_boundary("=_ametrika_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32])
+    msg.set_boundary("=_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32])
+    if sender.mode == WHITE_LABEL:
+        leaks = white_label_leaks(msg)
+        if leaks:
+            raise WhiteLabelError(
+                f"the {mail.type_id} ({mail.locale}) e-mail of {account.id} would name "
+                f"Ametrika in the white-label analytics-report mode (H6): in "
+                f"{', '.join(leaks)}; nothing was sent"
+            )
     return msg
+
+
+def white_label_leaks(msg: EmailMessage) -> list[str]:
+    """Where a message names the platform: a header (the tool's own included; not To, the
+    tester's own address), a boundary or a decoded body. The rules check the rendered
+    templates; this checks what would be sent."""
+    found: list[str] = []
+    for part in msg.walk():
+        found += [
+            f"header {name}"
+            for name, value in part.items()
+            if name.lower() != "to" and _PLATFORM.search(str(value))
+        ]
+        found += [f"header name {name}" for name in part if _PLATFORM.search(name)]
+        boundary = part.get_boundary()
+        if boundary and _PLATFORM.search(boundary):
+            found.append("a MIME boundary")
+        if not part.is_multipart() and _PLATFORM.search(str(part.get_content())):
+            found.append(f"the {part.get_content_type()} body")
+    return list(dict.fromkeys(found))
 
 
 def message_bytes(msg: EmailMessage) -> bytes:

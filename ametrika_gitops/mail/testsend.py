@@ -10,7 +10,12 @@ from ametrika_gitops.check.pipeline import Checked
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
+from ametrika_gitops.mail.message import (
+    WhiteLabelError,
+    build_message,
+    envelope_sender,
+    message_bytes,
+)
 from ametrika_gitops.mail.recipients import is_verified, verify_key
 from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoint_for
 from ametrika_gitops.render.emails import Email
@@ -18,6 +23,11 @@ from ametrika_gitops.render.emails import Email
 CUSTOM_HINT = (
     "custom SMTP servers do not always accept this (H4: Gmail servers in "
     "particular); the hosted service or analytics-report.com always work (H6)"
+)
+
+WHITE_LABEL_HINT = (
+    "in analytics-report mode nothing may name Ametrika (H6): rename what is named, "
+    "or use mode: ametrika"
 )
 
 
@@ -125,7 +135,22 @@ def prepare(
             continue
         for mail in mails:
             for rcpt in account.recipients:
-                data = message_bytes(build_message(account, mail, rcpt))
+                try:
+                    data = message_bytes(build_message(account, mail, rcpt))
+                except WhiteLabelError as exc:
+                    outcomes.append(
+                        Outcome(
+                            account.id,
+                            mail.type_id,
+                            mail.locale,
+                            rcpt,
+                            "failed",
+                            "white-label",
+                            str(exc),
+                            WHITE_LABEL_HINT,
+                        )
+                    )
+                    continue
                 pending.append(Pending(account, mail, rcpt, data))
     return pending, outcomes
 
