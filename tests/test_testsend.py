@@ -8,6 +8,7 @@ import email.policy
 import quopri
 import re
 import subprocess
+import time
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -18,7 +19,7 @@ from ametrika_gitops.cli.main import main
 from ametrika_gitops.mail.recipients import proof_for, write_record
 
 from .conftest import ROOT
-from .smtp_helpers import PASSWORD, USER, silent_server, smtp_server
+from .smtp_helpers import PASSWORD, USER, Script, scripted_server, silent_server, smtp_server
 
 KEY = "k" * 32
 QA = "qa@example.com"
@@ -551,3 +552,34 @@ def test_a_white_label_leak_past_validation_stops_that_message(project) -> None:
     with pytest.raises(WhiteLabelError) as caught:
         build_message(leaky, mail, QA)
     assert "header X-Analytics-Report-Account" in str(caught.value)
+
+
+@pytest.mark.parametrize("at", ["GREETING", "EHLO"])
+def test_a_server_that_drips_continuation_lines_is_cut_at_the_deadline(
+    repo: Path, ca: trustme.CA, capsys, at: str
+) -> None:  # type: ignore[no-untyped-def]
+    """#12: a continuation line every second, each read well within the 3 s timeout — the
+    command's deadline still ends it (the server would go on for 20 s)."""
+    with scripted_server(Script(drip=at)) as port:
+        smtp_account(repo, port, "none")
+        verified(repo, QA)
+        start = time.monotonic()
+        code, out = run(capsys, "test-send", "--type", "alert")
+        waited = time.monotonic() - start
+    assert code == 1 and "FAILED at connect" in out and "no answer within 3 s" in out, out
+    assert waited < 15  # bounded by the deadline, well before the server stops dripping
+
+
+def test_the_whole_session_has_a_deadline(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT", "2")
+    with scripted_server(Script(drip="GREETING")) as port:
+        smtp_account(repo, port, "none")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and "FAILED at connect" in out
+    assert "the SMTP session ran out of time (2 s, AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT)" in out
