@@ -583,3 +583,24 @@ def test_the_whole_session_has_a_deadline(
         code, out = run(capsys, "test-send", "--type", "alert")
     assert code == 1 and "FAILED at connect" in out
     assert "the SMTP session ran out of time (2 s, AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT)" in out
+
+
+def test_date_carries_its_offset_and_only_the_top_has_mime_version(project) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta, timezone
+
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import account_files
+    from ametrika_gitops.mail.message import build_message, message_bytes
+
+    (checked,) = check_files(
+        project, account_files((ROOT / "accounts" / "initech.yaml",), project.root)
+    )
+    assert checked.account is not None
+    mail = checked.emails[0]
+    now = build_message(checked.account, mail, QA)  # the default clock: UTC, known offset
+    assert now["Date"].endswith(" +0000")
+    paris = datetime(2026, 3, 27, 10, 40, tzinfo=timezone(timedelta(hours=1)))
+    raw = message_bytes(build_message(checked.account, mail, QA, paris, "<id@example.com>"))
+    assert b"\r\nDate: Fri, 27 Mar 2026 10:40:00 +0100\r\n" in raw
+    assert b"\r\nMessage-ID: <id@example.com>\r\n" in raw
+    assert raw.count(b"MIME-Version:") == 1 and raw.index(b"MIME-Version:") < raw.index(b"\r\n\r\n")

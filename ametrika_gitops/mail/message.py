@@ -84,7 +84,7 @@ def build_message(
     if sender.reply_to:
         msg["Reply-To"] = sender.reply_to
     msg["Subject"] = mail.parts["subject"].output
-    msg["Date"] = email.utils.format_datetime(date) if date else email.utils.formatdate()
+    msg["Date"] = email.utils.format_datetime(date or utc_now())
     msg["Message-ID"] = message_id or new_message_id(domain)
     prefix = header_prefix(account)
     msg[prefix + "Test"] = "yes"
@@ -94,6 +94,8 @@ def build_message(
     text, html = mail.parts["text"].output, mail.parts["html"].output
     msg.set_content(text, cte=transfer_encoding(text))
     msg.add_alternative(html, subtype="html", cte=transfer_encoding(html))
+    for part in msg.iter_parts():
+        del part["MIME-Version"]  # the email package adds it to parts; it belongs on top only
     # A boundary derived from the content (not random): the same e-mail, the same bytes.
     seed = "\0".join(
         (account.id, mail.type_id, mail.locale, recipient, *(p.output for p in mail.parts.values()))
