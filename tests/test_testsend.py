@@ -126,23 +126,41 @@ def test_capture_equals_what_the_server_receives(
     repo: Path,
     ca: trustme.CA,
     capsys,  # type: ignore[no-untyped-def]
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import email.utils
+    """With the clock and the Message-IDs passed in, a captured message is byte for byte
+    what the server receives."""
+    from datetime import datetime, timezone
 
-    monkeypatch.setattr(
-        email.utils, "formatdate", lambda *a, **k: "Fri, 27 Nov 2026 10:00:00 +0000"
-    )
-    monkeypatch.setattr(email.utils, "make_msgid", lambda *a, **k: "<fixed@example.com>")
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import Project, account_files
+    from ametrika_gitops.mail import testsend
+
+    def prepared() -> list[testsend.Pending]:
+        project = Project.open(repo)
+        results = check_files(project, account_files((), project.root))
+        pending, outcomes = testsend.prepare(
+            results,
+            testsend.Selection(frozenset({"alert"})),
+            repo,
+            require_verified=True,
+            clock=lambda: datetime(2026, 11, 27, 10, 0, tzinfo=timezone.utc),
+            message_ids=lambda domain: f"<fixed@{domain}>",
+        )
+        assert outcomes == []
+        return pending
+
     with smtp_server("starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
         verified(repo, QA)
-        assert run(capsys, "test-send", "--type", "alert")[0] == 0
-        assert run(capsys, "test-send", "--type", "alert", "--capture", "cap")[0] == 0
+        sent = testsend.send(prepared(), lambda _: None)
+        assert [o.status for o in sent] == ["sent", "sent"]
+        assert [o.status for o in testsend.capture(prepared(), repo / "cap")] == ["captured"] * 2
     captured = sorted((repo / "cap" / "acme").glob("*.eml"))
     assert [p.name for p in captured] == [f"alert.en.{QA}.eml", f"alert.fr.{QA}.eml"]
     received = sorted(m.content for m in server.messages)
     assert received == sorted(p.read_bytes() for p in captured)
+    assert b"\r\nDate: Fri, 27 Nov 2026 10:00:00 +0000\r\n" in received[0]
+    assert b"\r\nMessage-ID: <fixed@example.com>\r\n" in received[0]
 
 
 def test_every_other_mode_goes_through_the_relay(
@@ -604,3 +622,61 @@ def test_date_carries_its_offset_and_only_the_top_has_mime_version(project) -> N
     assert b"\r\nDate: Fri, 27 Mar 2026 10:40:00 +0100\r\n" in raw
     assert b"\r\nMessage-ID: <id@example.com>\r\n" in raw
     assert raw.count(b"MIME-Version:") == 1 and raw.index(b"MIME-Version:") < raw.index(b"\r\n\r\n")
+
+
+@pytest.mark.parametrize(
+    "script, step",
+    [
+        (Script(drop="MAIL"), "MAIL FROM"),
+        (Script(drop="RCPT"), "RCPT"),
+        (Script(drop="DATA"), "DATA"),
+        (Script(drip="MAIL"), "MAIL FROM"),
+        (Script(drip="RCPT"), "RCPT"),
+    ],
+    ids=["drop-at-mail", "drop-at-rcpt", "drop-at-data", "drip-at-mail", "drip-at-rcpt"],
+)
+def test_a_failure_names_the_step_it_happened_at(
+    repo: Path, ca: trustme.CA, capsys, script: Script, step: str
+) -> None:  # type: ignore[no-untyped-def]
+    """#9: a server that hangs up (or never finishes answering) at MAIL FROM or RCPT is
+    reported at that step, not at DATA; the next message is not sent on a dead connection."""
+    with scripted_server(script) as port:
+        smtp_account(repo, port, "none")
+        verified(repo, QA)
+        start = time.monotonic()
+        code, out = run(capsys, "test-send", "--type", "alert")
+        waited = time.monotonic() - start
+    assert code == 1
+    rows = [line for line in out.splitlines() if line.startswith("acme ")]
+    assert len(rows) == 2, out
+    first = f"{QA}  FAILED at {step}: {step} failed at 127.0.0.1"  # fr, the first locale
+    then = f"{QA}  FAILED at connect: connect failed at"
+    assert first in rows[1] and then in rows[0], out
+    assert "the connection was closed after an earlier failure" in rows[0]
+    assert script.commands.count("MAIL") == 1  # nothing more was tried on that connection
+    assert waited < 15
+    if script.drop:
+        assert "the server closed the connection" in out
+    else:
+        assert "no answer within 3 s" in out
+
+
+def test_send_errors_are_the_tools_errors() -> None:
+    from ametrika_gitops.errors import AmetrikaError
+    from ametrika_gitops.mail.transport import SendError
+
+    assert issubclass(SendError, AmetrikaError)
+
+
+def test_codes_are_valid_today_and_yesterday_only() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from ametrika_gitops.mail.recipients import code_for, code_is_valid, day_of
+
+    key, now = KEY.encode(), datetime(2026, 11, 27, 23, 59, tzinfo=timezone.utc)
+    code = code_for(key, "acme", QA, day_of(now))
+    assert code == code_for(key, "acme", QA.upper(), day_of(now)) and len(code) == 8
+    assert code_is_valid(key, "acme", QA, code, now)
+    assert code_is_valid(key, "acme", QA, code, now + timedelta(days=1))
+    assert not code_is_valid(key, "acme", QA, code, now + timedelta(days=2))
+    assert not code_is_valid(key, "other", QA, code, now)

@@ -226,7 +226,7 @@ def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None: 
     zones, port = served
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; aspf=s")
-    code, report = verify(port, capsys)
+    _, report = verify(port, capsys)
     check = check_of(report, "dmarc")
     assert check["state"] == "verified" and "aspf=s: SPF can never align" in check["detail"]
 
@@ -269,7 +269,7 @@ def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> 
     zones.remove("_ametrika.mail.acme.fr")
     zones.add("A", "_ametrika.mail.acme.fr", "192.0.2.1")  # the name exists, no TXT: NODATA
     zones.remove("links.mail.acme.fr")
-    code, report = verify(port, capsys)
+    _, report = verify(port, capsys)
     checks = {c["purpose"]: c for c in report["checks"]}
     assert checks["ownership"]["detail"] == "NODATA"
     assert checks["click-tracking"]["detail"] == "NXDOMAIN"
@@ -369,3 +369,32 @@ def test_nameserver_arguments() -> None:
     for bad in ("bad:port:x", "1.2.3.4:dns", "no-such-host.invalid", "1.2.3.4:70000"):
         with pytest.raises(AmetrikaError):
             parse_server(bad)
+
+
+def test_spf_evaluation_asks_the_given_resolver_and_leaves_the_default_alone(served) -> None:  # type: ignore[no-untyped-def]
+    """#9: pyspf asks dnspython's default resolver; verify passes its own instead of swapping
+    the default for the whole process (another thread's lookups would go to verify's
+    servers meanwhile)."""
+    import dns.nameserver
+    import dns.resolver
+
+    from ametrika_gitops.verify.checks import spf_for
+
+    default_seen: list[bool] = []
+
+    class Watching(dns.resolver.Resolver):
+        def resolve(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            default_seen.append(dns.resolver.default_resolver is self)
+            return super().resolve(*args, **kwargs)
+
+    port = served[1]
+    ours = Watching(configure=False)
+    ours.nameservers = [dns.nameserver.Do53Nameserver("127.0.0.1", port=port)]
+    ours.lifetime = 2.0
+    before = dns.resolver.default_resolver
+    ok, detail = spf_for(
+        "amb.mail.acme.fr", "acme@amb.mail.acme.fr", [PLATFORM_IP], "amb.mail.acme.fr", ours
+    )
+    assert (ok, detail) == (True, f"SPF passes for {PLATFORM_IP}")
+    assert default_seen and not any(default_seen)
+    assert dns.resolver.default_resolver is before

@@ -101,8 +101,8 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
 
     ADDRESS must be in the account's test.recipients. Needs AMETRIKA_VERIFY_KEY.
     """
-    from ametrika_gitops.mail.message import envelope_sender, message_bytes
-    from ametrika_gitops.mail.recipients import code_for, verify_key
+    from ametrika_gitops.mail.message import envelope_sender, message_bytes, utc_now
+    from ametrika_gitops.mail.recipients import code_for, day_of, verify_key
     from ametrika_gitops.mail.transport import SendError, Session, endpoint_for
     from ametrika_gitops.mail.verification import verification_message
 
@@ -118,8 +118,9 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
             "first (in a reviewed pull request)"
         )
     recipient = listed[0]  # as the account file writes it: the value validation checked
-    code = code_for(key, acc.id, recipient)
-    data = message_bytes(verification_message(project, results[0], recipient, code))
+    now = utc_now()
+    code = code_for(key, acc.id, recipient, day_of(now))
+    data = message_bytes(verification_message(project, results[0], recipient, code, now))
     try:
         with Session(endpoint_for(acc)) as session:
             session.send(envelope_sender(acc), recipient, data)

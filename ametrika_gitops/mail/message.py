@@ -27,7 +27,8 @@ class WhiteLabelError(AmetrikaError):
     """A white-label message (H6) would name the platform: it is not sent."""
 
 
-Clock = Callable[[], datetime]
+Clock = Callable[[], datetime]  # an aware datetime: the Date header
+MessageIds = Callable[[str], str]  # sender domain → a new Message-ID
 
 
 def utc_now() -> datetime:

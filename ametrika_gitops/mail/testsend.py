@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from xml.etree import ElementTree as ET
 
 from ametrika_gitops.check.pipeline import Checked
@@ -11,10 +12,15 @@ from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.mail.message import (
+    Clock,
+    MessageIds,
     WhiteLabelError,
     build_message,
     envelope_sender,
     message_bytes,
+    new_message_id,
+    sender_domain,
+    utc_now,
 )
 from ametrika_gitops.mail.recipients import is_verified, verify_key
 from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoint_for
@@ -31,13 +37,16 @@ WHITE_LABEL_HINT = (
 )
 
 
+Status = Literal["sent", "captured", "failed", "skipped"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     account: str
     type_id: str
     locale: str
     recipient: str
-    status: str  # sent | captured | failed | skipped
+    status: Status
     step: str = ""
     detail: str = ""
     hint: str = ""
@@ -74,6 +83,7 @@ class Pending:
 
 
 def _fail_all(items: list[Pending], step: str, detail: str, hint: str) -> list[Outcome]:
+    """Every item failed at ``step`` (one outcome each, with the same reason)."""
     return [
         Outcome(
             p.account.id, p.mail.type_id, p.mail.locale, p.recipient, "failed", step, detail, hint
@@ -87,8 +97,11 @@ def prepare(
     selection: Selection,
     root: Path,
     require_verified: bool,
+    clock: Clock = utc_now,
+    message_ids: MessageIds = new_message_id,
 ) -> tuple[list[Pending], list[Outcome]]:
-    """The messages to send, and the outcomes already known (refusals, skips)."""
+    """The messages to send, and the outcomes already known (refusals, skips). ``clock`` and
+    ``message_ids`` give each message its Date and Message-ID."""
     key = verify_key() if require_verified else b""
     pending: list[Pending] = []
     outcomes: list[Outcome] = []
@@ -136,7 +149,10 @@ def prepare(
         for mail in mails:
             for rcpt in account.recipients:
                 try:
-                    data = message_bytes(build_message(account, mail, rcpt))
+                    msg = build_message(
+                        account, mail, rcpt, clock(), message_ids(sender_domain(account))
+                    )
+                    data = message_bytes(msg)
                 except WhiteLabelError as exc:
                     outcomes.append(
                         Outcome(

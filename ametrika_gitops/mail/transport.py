@@ -91,7 +91,7 @@ def endpoint_for(account: Account) -> Endpoint:
     return Endpoint(parts.hostname, port, security, user, RELAY_PASSWORD if user else None, False)
 
 
-class SendError(Exception):
+class SendError(AmetrikaError):
     """A failed step of an SMTP session."""
 
     def __init__(self, step: str, detail: str, endpoint: Endpoint) -> None:
@@ -308,27 +308,31 @@ class Session:
         options = self._mail_options(envelope_from, recipient, data)
         # smtplib encodes commands in ASCII unless told otherwise (its send_message does so)
         self.smtp.command_encoding = "utf-8" if "SMTPUTF8" in options else "ascii"
+        step = "MAIL FROM"
         try:
             code, message = self.smtp.mail(envelope_from, options)
             if code != 250:
                 self.smtp.rset()
-                raise SendError("MAIL FROM", _reply(code, message), ep)
+                raise SendError(step, _reply(code, message), ep)
+            step = "RCPT"
             code, message = self.smtp.rcpt(recipient)
             if code not in (250, 251):
                 self.smtp.rset()
-                raise SendError("RCPT", _reply(code, message), ep)
+                raise SendError(step, _reply(code, message), ep)
+            step = "DATA"
             code, message = self.smtp.data(data)
             if code != 250:
-                raise SendError("DATA", _reply(code, message), ep)
+                raise SendError(step, _reply(code, message), ep)
         except DeadlineExceeded as exc:
             self._abandon()  # the server is mid-answer: the connection cannot be reused
-            raise SendError("DATA", str(exc), ep) from None
-        except smtplib.SMTPDataError as exc:
-            raise SendError("DATA", _reply(exc.smtp_code, exc.smtp_error), ep) from None
+            raise SendError(step, str(exc), ep) from None
+        except smtplib.SMTPServerDisconnected as exc:
+            self._abandon()
+            raise SendError(step, f"the server closed the connection ({exc})", ep) from None
         except smtplib.SMTPResponseException as exc:
-            raise SendError("DATA", _reply(exc.smtp_code, exc.smtp_error), ep) from None
+            raise SendError(step, _reply(exc.smtp_code, exc.smtp_error), ep) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise SendError("DATA", f"{exc.__class__.__name__}: {exc}", ep) from None
+            raise SendError(step, f"{exc.__class__.__name__}: {exc}", ep) from None
 
     def _abandon(self) -> None:
         if self.smtp is not None:

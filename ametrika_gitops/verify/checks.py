@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import dns.resolver
 
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.dns.records import Record, desired_records, organizational_domain
 from ametrika_gitops.verify.lookup import OK, Answer, query
+from ametrika_gitops.verify.spf_dns import resolver_for_pyspf
 
-VERIFIED, MISSING, WRONG, UNREACHABLE = "verified", "missing", "wrong", "unreachable"
-ADVICE_OK, ADVICE = "ok", "advice"
+State = Literal["verified", "missing", "wrong", "unreachable", "ok", "advice"]
+VERIFIED: State = "verified"
+MISSING: State = "missing"
+WRONG: State = "wrong"
+UNREACHABLE: State = "unreachable"
+ADVICE_OK: State = "ok"
+ADVICE: State = "advice"
 PLATFORM_IPS = "AMETRIKA_PLATFORM_SENDING_IPS"
 
 
@@ -26,7 +30,7 @@ class Check:
     purpose: str
     rtype: str
     name: str
-    state: str
+    state: State
     expected: str = ""
     found: str = ""
     detail: str = ""
@@ -52,7 +56,7 @@ def _unanswered(rec: Record, ans: Answer, what: str = "") -> Check:
     return Check(rec.account, rec.purpose, rec.type, rec.name, state, rec.content, "", detail)
 
 
-def dkim_key_problem(txt: str) -> tuple[str, str]:
+def dkim_key_problem(txt: str) -> tuple[State, str]:
     """(state, detail) of the DKIM key record behind a selector."""
     import dkim.crypto
     import dkim.util
@@ -82,17 +86,6 @@ def dkim_key_problem(txt: str) -> tuple[str, str]:
     return VERIFIED, f"{bits}-bit RSA key"
 
 
-@contextmanager
-def _default_resolver(resolver: dns.resolver.Resolver) -> Iterator[None]:
-    """pyspf asks dnspython's default resolver: make it ours for the evaluation."""
-    saved = dns.resolver.default_resolver
-    dns.resolver.default_resolver = resolver
-    try:
-        yield
-    finally:
-        dns.resolver.default_resolver = saved
-
-
 def platform_ips() -> list[str]:
     return [ip.strip() for ip in os.environ.get(PLATFORM_IPS, "").split(",") if ip.strip()]
 
@@ -104,7 +97,7 @@ def spf_for(
     import spf
 
     results = []
-    with _default_resolver(resolver):
+    with resolver_for_pyspf(resolver):
         for ip in ips:
             result, explanation = spf.check2(i=ip, s=sender, h=helo)
             results.append((ip, result, explanation))
