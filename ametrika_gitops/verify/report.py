@@ -6,9 +6,11 @@ import json
 from collections.abc import Callable
 
 from ametrika_gitops.verify.checks import Check
+from ametrika_gitops.verify.states import MISSING, WARNING, WRONG
 
 SYMBOL = {
     "verified": "✔",
+    "warning": "⚠",
     "missing": "✘",
     "wrong": "✘",
     "unreachable": "?",
@@ -19,12 +21,17 @@ SYMBOL = {
 
 def _line(c: Check) -> str:
     parts = [f"  {c.state:<11} {c.rtype:<5} {c.name}  ({c.purpose})"]
-    if c.state in ("wrong", "missing") and c.expected:
+    if c.state in (WRONG, MISSING) and c.expected:
         parts.append(f"      expected: {c.expected}")
         parts.append(f"      found:    {c.found or '(nothing)'}")
     if c.detail:
         parts.append(f"      {c.detail}")
     return "\n".join(parts)
+
+
+def _warnings(checks: list[Check]) -> str:
+    n = sum(c.state == WARNING for c in checks)
+    return f", {n} warning{'s' if n != 1 else ''}" if n else ""
 
 
 def render_text(checks: list[Check], servers: dict[str, str]) -> str:
@@ -33,10 +40,11 @@ def render_text(checks: list[Check], servers: dict[str, str]) -> str:
         mine = [c for c in checks if c.account == account]
         failed = sum(c.failed for c in mine)
         verdict = "all required records verified" if not failed else f"{failed} not verified"
+        verdict += _warnings(mine)
         out.append(f"{account}: {verdict} (asked {servers.get(account, '?')})")
         out += [_line(c) for c in mine]
     failed = sum(c.failed for c in checks)
-    out.append(f"{len(checks)} checks, {failed} required not verified")
+    out.append(f"{len(checks)} checks, {failed} required not verified{_warnings(checks)}")
     return "\n".join(out) + "\n"
 
 
