@@ -154,3 +154,44 @@ def test_a_runaway_loop_is_stopped_and_reported(project: Project) -> None:
     d = caught.value.diagnostic
     assert (d.code, d.line) == ("template-render", 2)
     assert "takes more than" in d.message
+
+
+def test_the_catalogue_documents_every_footer_and_header_variable(project: Project) -> None:
+    """#13: the footer's contract (and what each header the tool adds carries) is written down
+    in the catalogue, and the footer originals use what it promises."""
+    from jinja2.meta import find_undeclared_variables
+
+    footer = {v.name: v for v in project.catalog.footer_variables}
+    assert {"account_name", "settings_url", "unsubscribe_url"} <= set(footer)
+    assert all(v.description for v in footer.values())
+    for locale in ("en", "fr"):
+        for kind in ("footer_html", "footer_text"):
+            src = project.engine.original(locale, "footer", kind)
+            used = find_undeclared_variables(project.engine.html_env.parse(src.text))
+            assert used == set(footer), (locale, kind)
+    headers = {h.name: h for h in project.catalog.headers}
+    assert {"List-Unsubscribe", "List-Unsubscribe-Post"} <= set(headers)
+    assert all(h.description and h.value and h.types for h in headers.values())
+    assert "{unsubscribe_url}" in headers["List-Unsubscribe"].value
+    recurring = {t for t, e in project.catalog.types.items() if e.unsubscribe}
+    assert recurring == {"scheduled-report", "insights", "alert"}
+
+
+def test_every_header_the_builder_adds_is_in_the_catalogue(project: Project) -> None:
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import account_files
+    from ametrika_gitops.mail.message import build_message
+
+    from .conftest import ROOT
+
+    standard = {"from", "to", "reply-to", "subject", "date", "message-id", "mime-version"}
+    standard |= {"content-type", "content-transfer-encoding"}
+    documented = {h.name.lower() for h in project.catalog.headers}
+    (checked,) = check_files(
+        project, account_files((ROOT / "accounts" / "acme.yaml",), project.root)
+    )
+    assert checked.account is not None
+    for mail in checked.emails:
+        msg = build_message(checked.account, mail, "qa@acme.fr")
+        added = {name.lower() for part in msg.walk() for name in part} - standard
+        assert added <= documented, (mail.type_id, added - documented)

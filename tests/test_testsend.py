@@ -566,10 +566,21 @@ def test_a_white_label_leak_past_validation_stops_that_message(project) -> None:
     assert checked.account is not None
     mail = checked.emails[0]
     build_message(checked.account, mail, "qa@ametrika.com")  # the tester's own address is fine
-    leaky = replace(checked.account, id="ametrika-demo")
+    leaky = replace(checked.account, id="ametrika-demo", recipients=(QA,))
     with pytest.raises(WhiteLabelError) as caught:
         build_message(leaky, mail, QA)
     assert "header X-Analytics-Report-Account" in str(caught.value)
+    # test-send reports it per message, at its own step, and sends nothing of it
+    from ametrika_gitops.mail import testsend
+
+    pending, outcomes = testsend.prepare(
+        [replace(checked, account=leaky)],
+        testsend.Selection(),
+        ROOT,
+        require_verified=False,
+    )
+    assert pending == [] and len(outcomes) == len(checked.emails)
+    assert {(o.status, o.step) for o in outcomes} == {("failed", "white label")}
 
 
 @pytest.mark.parametrize("at", ["GREETING", "EHLO"])
@@ -680,3 +691,34 @@ def test_codes_are_valid_today_and_yesterday_only() -> None:
     assert code_is_valid(key, "acme", QA, code, now + timedelta(days=1))
     assert not code_is_valid(key, "acme", QA, code, now + timedelta(days=2))
     assert not code_is_valid(key, "other", QA, code, now)
+
+
+RECURRING = {"scheduled-report", "insights", "alert"}
+
+
+def test_recurring_mail_carries_one_click_unsubscribe_and_the_rest_none(
+    repo: Path, ca: trustme.CA, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """RFC 8058, Gmail's and Yahoo's bulk-sender rules: recurring mail (scheduled reports,
+    insights, alerts) carries List-Unsubscribe and List-Unsubscribe-Post; password reset,
+    e-mail verification and invitations never do."""
+    smtp_account(repo, 2525, "ssl-tls")
+    assert run(capsys, "test-send", "--capture", "cap")[0] == 0
+    seen = set()
+    for path in sorted((repo / "cap" / "acme").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        type_id = msg["X-Ametrika-Email-Type"]
+        seen.add(type_id)
+        if type_id in RECURRING:
+            assert msg["List-Unsubscribe"] == "<https://app.example.com/unsubscribe/5e1f0c>"
+            assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+            # the footer links to the same place, and to the notification settings
+            html = msg.get_body(("html",)).get_content()
+            text = msg.get_body(("plain",)).get_content()
+            assert 'href="https://app.example.com/unsubscribe/5e1f0c"' in html
+            assert 'href="https://app.example.com/settings/notifications"' in html
+            assert "https://app.example.com/settings/notifications" in text
+        else:
+            assert "List-Unsubscribe" not in msg and "List-Unsubscribe-Post" not in msg
+    assert {"password-reset", "email-verification", "user-invitation"} < seen
+    assert RECURRING < seen

@@ -87,6 +87,9 @@ def build_message(
     msg["Subject"] = mail.parts["subject"].output
     msg["Date"] = email.utils.format_datetime(date or utc_now())
     msg["Message-ID"] = message_id or new_message_id(domain)
+    if mail.unsubscribe:  # recurring mail (RFC 8058; Gmail's and Yahoo's bulk-sender rules)
+        msg["List-Unsubscribe"] = f"<{mail.unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     prefix = header_prefix(account)
     msg[prefix + "Test"] = "yes"
     msg[prefix + "Account"] = account.id

@@ -161,7 +161,7 @@ def prepare(
                             mail.locale,
                             rcpt,
                             "failed",
-                            "white-label",
+                            "white label",
                             str(exc),
                             WHITE_LABEL_HINT,
                         )

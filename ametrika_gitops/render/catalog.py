@@ -38,10 +38,21 @@ class EmailType:
     footer: bool
     locales: tuple[str, ...]
     variables: tuple[Variable, ...]
+    unsubscribe: bool = False  # recurring mail: List-Unsubscribe (one click) and its Post
 
     @property
     def names(self) -> frozenset[str]:
         return frozenset(v.name for v in self.variables)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header the tool adds, as the catalogue documents it."""
+
+    name: str
+    types: str
+    value: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,7 @@ class Catalog:
     types: Mapping[str, EmailType]
     footer_variables: tuple[Variable, ...]
     owners: tuple[str, ...] = ()
+    headers: tuple[Header, ...] = ()
 
     def context(
         self, variables: tuple[Variable, ...], locale: str, bound: Mapping[str, Any]
@@ -98,8 +110,14 @@ def load_catalog(root: Path) -> Catalog:
                 bool(spec["footer"]),
                 tuple(spec.get("locales", locales)),
                 _variables(spec.get("variables", {}), f"types.{tid}"),
+                bool(spec.get("unsubscribe", False)),
             )
         footer = _variables(data["footer"]["variables"], "footer")
+        headers = tuple(
+            Header(str(name), str(h["types"]), str(h["value"]), str(h["description"]))
+            for name, h in data.get("headers", {}).items()
+        )
     except (KeyError, TypeError) as exc:
         raise RepositoryError(f"{CATALOG} is malformed: missing {exc}") from exc
-    return Catalog(locales, types, footer, tuple(str(o) for o in data.get("owners", [])))
+    owners = tuple(str(o) for o in data.get("owners", []))
+    return Catalog(locales, types, footer, owners, headers)

@@ -18,6 +18,7 @@ from ametrika_gitops.render.overrides import Override
 FOOTER = "footer"
 FOOTER_MARK = "<!--ametrika-gitops:footer-->"
 MEMO_SIZE = 4096
+UNSUBSCRIBE_VARIABLE = "unsubscribe_url"  # a footer variable: also List-Unsubscribe's target
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class Email:
     type_id: str
     locale: str
     parts: Mapping[str, Part]  # subject, html, text
+    unsubscribe: str | None = None  # one-click unsubscribe URL of recurring mail (RFC 8058)
 
     @property
     def overridden(self) -> bool:
@@ -147,7 +149,13 @@ class _Renderer:
             "html": Part(srcs["html"], html),
             "text": Part(srcs["text"], text),
         }
-        return Email(etype.id, locale, parts)
+        return Email(etype.id, locale, parts, self.unsubscribe_url(etype, locale))
+
+    def unsubscribe_url(self, etype: EmailType, locale: str) -> str | None:
+        if not etype.unsubscribe:
+            return None
+        footer = self.catalog.context(self.catalog.footer_variables, locale, self.bound)
+        return str(footer[UNSUBSCRIBE_VARIABLE])
 
 
 def build_emails(
