@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ametrika_gitops.config.loader import Document, load_file
 from ametrika_gitops.config.model import Account, build_account
 from ametrika_gitops.config.schema import validate_schema
 from ametrika_gitops.diagnostics import Diagnostic, error
-from ametrika_gitops.render.emails import Email, Footer, build_emails
+from ametrika_gitops.render.emails import Email, Footer, RenderMemo, build_emails
 from ametrika_gitops.render.overrides import resolve_overrides
 
 
@@ -40,7 +41,7 @@ def _merge(schema: list[Diagnostic], rules: list[Diagnostic]) -> list[Diagnostic
     return [d for d in schema if (d.path, d.line, d.column, d.code) not in taken] + rules
 
 
-def check_file(project: Project, file: Path) -> Checked:
+def check_file(project: Project, file: Path, memo: RenderMemo | None = None) -> Checked:
     shown = project.shown(file)
     doc, diags = load_file(file, shown)
     if doc is None:
@@ -55,7 +56,7 @@ def check_file(project: Project, file: Path) -> Checked:
         return Checked(shown, doc, None, (), (), tuple(diags))
     account = build_account(doc.data, shown)
     emails, footers, template_diags = build_emails(
-        account, doc, project.catalog, project.engine, overrides
+        account, doc, project.catalog, project.engine, overrides, memo
     )
     diags += template_diags
     rendered = RenderedContext(doc, account, project.catalog, emails, footers)
@@ -84,13 +85,26 @@ def _unique_ids(results: list[Checked]) -> Iterable[Diagnostic]:
             )
 
 
+@contextmanager
+def _collector_spared() -> Iterator[None]:
+    """Results live as long as the command: keep the cyclic collector from scanning them again
+    and again (the cost grew faster than the number of accounts), and leave the collector as
+    it was found when done (no process-wide state outlives the call)."""
+    frozen_before = gc.get_freeze_count()
+    try:
+        yield
+    finally:
+        if frozen_before == 0:
+            gc.unfreeze()
+
+
 def check_files(project: Project, files: list[Path]) -> list[Checked]:
     results = []
-    for f in files:
-        results.append(check_file(project, f))
-        # Results live as long as the command: keep the cyclic collector from scanning them
-        # again and again, which made the cost grow faster than the number of accounts.
-        gc.freeze()
+    memo = RenderMemo()
+    with _collector_spared():
+        for f in files:
+            results.append(check_file(project, f, memo))
+            gc.freeze()
     dupes = list(_unique_ids(results))
     if dupes:
         by_path = {d.path: d for d in dupes}

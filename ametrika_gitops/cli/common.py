@@ -11,26 +11,33 @@ from ametrika_gitops.check.pipeline import Checked, all_diagnostics, check_files
 from ametrika_gitops.check.project import Project, account_files, find_root
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import has_errors, render
-from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.errors import AmetrikaError, ExitCode
 
-EXIT_OK, EXIT_FAIL, EXIT_CHANGES = 0, 1, 2
+EXIT_OK, EXIT_FAIL, EXIT_CHANGES = ExitCode.OK, ExitCode.FAILURE, ExitCode.CHANGES
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 
 
-def open_project(root: Path | None, paths: Sequence[Path]) -> Project:
-    if root is None:
-        try:
-            root = find_root(Path.cwd())
-        except AmetrikaError:
-            if not paths:
-                raise
-            root = find_root(paths[0] if paths[0].is_dir() else paths[0].parent)
-    return Project.open(root)
+def repository_root(ctx: click.Context, paths: Sequence[Path] = ()) -> Path:
+    """The one way to find the repository: --root, else the current folder or above, else the
+    folder of the first file named."""
+    root: Path | None = ctx.find_root().obj
+    if root is not None:
+        return root
+    try:
+        return find_root(Path.cwd())
+    except AmetrikaError:
+        if not paths:
+            raise
+        return find_root(paths[0] if paths[0].is_dir() else paths[0].parent)
+
+
+def open_project(ctx: click.Context, paths: Sequence[Path] = ()) -> Project:
+    return Project.open(repository_root(ctx, paths))
 
 
 def check_paths(ctx: click.Context, paths: tuple[Path, ...]) -> tuple[Project, list[Checked]]:
-    project = open_project(ctx.obj, paths)
+    project = open_project(ctx, paths)
     return project, check_files(project, account_files(paths, project.root))
 
 
@@ -63,7 +70,7 @@ def progress(message: str) -> None:
 
 def accounts_named(ctx: click.Context, names: tuple[str, ...]) -> tuple[Project, list[Checked]]:
     """Validate the named accounts (ids, or paths), or every account."""
-    project = open_project(ctx.obj, ())
+    project = open_project(ctx)
     paths = []
     for name in names:
         path = Path(name)
@@ -77,7 +84,7 @@ def accounts_named(ctx: click.Context, names: tuple[str, ...]) -> tuple[Project,
 
 def one_account(ctx: click.Context, name: str) -> tuple[Project, Account]:
     """One valid account, for the recipients commands (a subgroup: the root is the parent's)."""
-    project, results = accounts_named(ctx.find_root(), (name,))
+    project, results = accounts_named(ctx, (name,))
     account = results[0].account
     if not gate(results) or account is None:
         raise AmetrikaError(f"account {name} is not valid; fix the findings above")

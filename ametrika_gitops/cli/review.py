@@ -13,6 +13,7 @@ from ametrika_gitops.cli.common import (
     accounts_named,
     check_paths,
     gate,
+    repository_root,
 )
 from ametrika_gitops.errors import AmetrikaError
 
@@ -91,7 +92,7 @@ def diff(ctx: click.Context, base: str, head: str | None, fmt: str) -> int:
     from ametrika_gitops.review.render import RENDERERS
     from ametrika_gitops.review.semantic import diff_revisions
 
-    root = ctx.obj or git_root(Path.cwd())
+    root = git_root(repository_root(ctx))
     before = load_revision(root, base)
     after = load_revision(root, head or WORKTREE)
     for rev in (before, after):
@@ -118,7 +119,7 @@ def history(ctx: click.Context, account: str | None, since: str | None, fmt: str
     from ametrika_gitops.build.revision import git_root
     from ametrika_gitops.review import history as hist
 
-    root = ctx.obj or git_root(Path.cwd())
+    root = git_root(repository_root(ctx))
     entries = hist.history(root, account, since)
     click.echo((hist.render_json if fmt == "json" else hist.render_text)(entries), nl=False)
     return EXIT_OK

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
-PLATFORM_ADDRESSES = {
-    "ametrika": "no-reply@ametrika.com",
-    "analytics-report": "no-reply@analytics-report.com",
+# The values the schema allows; behaviour is decided on these names, never on free strings.
+Mode = Literal["ametrika", "analytics-report", "smtp", "hosted"]
+AMETRIKA: Mode = "ametrika"
+ANALYTICS_REPORT: Mode = "analytics-report"  # the white label (H6)
+SMTP: Mode = "smtp"
+HOSTED: Mode = "hosted"
+Security = Literal["ssl-tls", "starttls", "none"]
+Provider = Literal["cloudflare", "manual"]
+CLOUDFLARE: Provider = "cloudflare"
+MANUAL: Provider = "manual"
+
+PLATFORM_ADDRESSES: dict[Mode, str] = {
+    AMETRIKA: "no-reply@ametrika.com",
+    ANALYTICS_REPORT: "no-reply@analytics-report.com",
 }
-DEFAULT_PORTS = {"ssl-tls": 465, "starttls": 587, "none": 25}
-PARTS = ("subject", "html", "text")
-FOOTER_PARTS = ("html", "text")
+DEFAULT_PORTS: dict[Security, int] = {"ssl-tls": 465, "starttls": 587, "none": 25}
 
 
 @dataclass(frozen=True)
 class Smtp:
     host: str
     port: int
-    security: str
+    security: Security
     username: str
     password_env: str
     from_address: str
@@ -44,13 +53,13 @@ class Hosted:
     return_path: str
     click_tracking: bool
     dmarc: Dmarc
-    provider: str
+    provider: Provider
     zone: str | None
 
 
 @dataclass(frozen=True)
 class Sender:
-    mode: str
+    mode: Mode
     from_name: str
     from_address: str
     reply_to: str | None
@@ -77,11 +86,11 @@ class Account:
 
 def build_account(data: Mapping[str, Any], source: str) -> Account:
     acc, snd = data["account"], data["sender"]
-    mode = snd["mode"]
+    mode = cast(Mode, snd["mode"])
     smtp = hosted = None
-    if mode == "smtp":
+    if mode == SMTP:
         s = snd["smtp"]
-        security = s.get("security", "ssl-tls")
+        security = cast(Security, s.get("security", "ssl-tls"))
         smtp = Smtp(
             s["host"].rstrip(".").lower(),
             int(s.get("port", DEFAULT_PORTS[security])),
@@ -91,7 +100,7 @@ def build_account(data: Mapping[str, Any], source: str) -> Account:
             s["from_address"],
         )
         address = smtp.from_address
-    elif mode == "hosted":
+    elif mode == HOSTED:
         h = snd["hosted"]
         dns = h.get("dns", {"provider": "manual"})
         zone = dns.get("zone")
@@ -102,7 +111,7 @@ def build_account(data: Mapping[str, Any], source: str) -> Account:
             return_path=h.get("return_path", "amb"),
             click_tracking=bool(h.get("click_tracking", False)),
             dmarc=Dmarc(**{k: v for k, v in h.get("dmarc", {}).items()}),
-            provider=dns["provider"],
+            provider=cast(Provider, dns["provider"]),
             zone=zone.rstrip(".").lower() if zone else None,
         )
         address = hosted.from_address

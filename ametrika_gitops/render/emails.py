@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from markupsafe import Markup
@@ -19,6 +19,14 @@ FOOTER = "footer"
 FOOTER_MARK = "<!--ametrika-gitops:footer-->"
 MEMO_SIZE = 4096
 UNSUBSCRIBE_VARIABLE = "unsubscribe_url"  # a footer variable: also List-Unsubscribe's target
+
+
+@dataclass
+class RenderMemo:
+    """Rendered outputs that depend only on (kind, source, the values named by the caller),
+    shared between the accounts of one run. Owned by the run, not by the project."""
+
+    outputs: dict[tuple[str, ...], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,8 +61,10 @@ class _Renderer:
         catalog: Catalog,
         engine: Engine,
         overrides: tuple[Override, ...],
+        memo: RenderMemo,
     ) -> None:
         self.account, self.doc, self.catalog, self.engine = account, doc, catalog, engine
+        self.memo = memo
         self.overrides = {(o.type_id, o.locale, o.part): o for o in overrides}
         self.diags: list[Diagnostic] = []
         self.bound = account.bound()
@@ -79,15 +89,15 @@ class _Renderer:
         all: then the output is shared between accounts.
         """
         key = (kind, src.file, src.text, *memo) if memo is not None else None
-        if key is not None and key in self.engine.memo:
-            return self.engine.memo[key]
+        if key is not None and key in self.memo.outputs:
+            return self.memo.outputs[key]
         try:
             out = self.engine.render(src, kind, context)
         except TemplateError as exc:
             self.diags.append(exc.diagnostic)
             return None
-        if key is not None and len(self.engine.memo) < MEMO_SIZE:
-            self.engine.memo[key] = out
+        if key is not None and len(self.memo.outputs) < MEMO_SIZE:
+            self.memo.outputs[key] = out
         return out
 
     def footer(self, locale: str) -> Footer | None:
@@ -164,9 +174,12 @@ def build_emails(
     catalog: Catalog,
     engine: Engine,
     overrides: tuple[Override, ...],
+    memo: RenderMemo | None = None,
 ) -> tuple[tuple[Email, ...], tuple[Footer, ...], list[Diagnostic]]:
-    """Every (type, locale) e-mail of the account, rendered with the catalogue's samples."""
-    r = _Renderer(account, doc, catalog, engine, overrides)
+    """Every (type, locale) e-mail of the account, rendered with the catalogue's samples.
+
+    ``memo``: outputs shared between the accounts of one run (pass the same one to each)."""
+    r = _Renderer(account, doc, catalog, engine, overrides, memo or RenderMemo())
     emails: list[Email] = []
     footers: list[Footer] = []
     for locale in account.locales:

@@ -146,7 +146,6 @@ class Engine:
         self.text_env = _Sandbox(autoescape=False, **common)
         self._compiled: dict[tuple[str, str], jinja2.Template] = {}
         self._originals: dict[str, Source] = {}
-        self.memo: dict[tuple[str, ...], str] = {}  # rendered outputs shared between accounts
         self._checked: dict[
             tuple[str, str, frozenset[str]], tuple[tuple[int, str, str, str], ...]
         ] = {}

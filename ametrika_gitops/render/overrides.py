@@ -64,13 +64,18 @@ def read_override_file(root: Path, rel: str) -> str | FileProblem:
         )
     except (OSError, ValueError):
         return _unreadable(rel)
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
             return FileProblem(
                 f"template file '{_shown(rel)}' is not a regular file",
                 "point at a template file, not a folder, device or pipe",
             )
-        data = fh.read(MAX_BYTES + 1)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError:
+        return _unreadable(rel)
+    finally:
+        os.close(fd)
     if len(data) > MAX_BYTES:
         return FileProblem(
             f"template file '{_shown(rel)}' is larger than 1 MiB", "keep templates small"

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from ametrika_gitops.check.rules.base import RenderedContext, RuleContext, rendered_rule, rule
 from ametrika_gitops.config.loader import JsonPath
+from ametrika_gitops.config.model import ANALYTICS_REPORT
 from ametrika_gitops.diagnostics import Diagnostic
 from ametrika_gitops.render.emails import Email, Footer
 
@@ -200,7 +201,7 @@ _AMETRIKA = re.compile("ametrika", re.IGNORECASE)
 def white_label_rendered(ctx: RenderedContext) -> Iterator[Diagnostic]:
     """H6: nothing rendered in analytics-report mode may name Ametrika; the finding points at
     the template line that names it (or at the account name, or the mode)."""
-    if ctx.account.sender.mode != "analytics-report":
+    if ctx.account.sender.mode != ANALYTICS_REPORT:
         return
     footers = {f.locale: f for f in ctx.footers}
     seen: set[tuple[str, int, int]] = set()  # one finding per place, not one per e-mail
