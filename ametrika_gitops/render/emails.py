@@ -211,7 +211,7 @@ def render_email(
     code of ``recipients verify``), through the same templates and overrides. The rules on
     rendered output checked the same templates with the samples; the message builder checks
     the result once more (white label)."""
-    r = _Renderer(account, doc, catalog, engine, overrides)
+    r = _Renderer(account, doc, catalog, engine, overrides, RenderMemo())
     etype = catalog.types[type_id]
     footer = r.footer(locale) if etype.footer else None
     email = r.email(etype, locale, footer, values)
