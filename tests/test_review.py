@@ -257,7 +257,12 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
         capsys, "preview", "acme", "insights", "--locale", "fr", "--out", "shot", "--png"
     )
     assert code == 0, out
+    assert "wrote 2 screenshots" in out
     assert _png_pixels_vary(repo / "shot" / "insights.fr.png")
+    # #13: and one on a phone, 375 pixels wide (the PNG's IHDR gives the width)
+    mobile = (repo / "shot" / "insights.fr.mobile.png").read_bytes()
+    assert struct.unpack(">I", mobile[16:20])[0] == 375
+    assert _png_pixels_vary(repo / "shot" / "insights.fr.mobile.png")
 
 
 def test_preview_png_without_a_browser_says_how_to_get_one(

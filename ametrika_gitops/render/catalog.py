@@ -62,6 +62,7 @@ class Catalog:
     footer_variables: tuple[Variable, ...]
     owners: tuple[str, ...] = ()
     headers: tuple[Header, ...] = ()
+    layout: Mapping[str, str] | None = None  # the layout's variables → what each holds
 
     def context(
         self, variables: tuple[Variable, ...], locale: str, bound: Mapping[str, Any]
@@ -120,4 +121,5 @@ def load_catalog(root: Path) -> Catalog:
     except (KeyError, TypeError) as exc:
         raise RepositoryError(f"{CATALOG} is malformed: missing {exc}") from exc
     owners = tuple(str(o) for o in data.get("owners", []))
-    return Catalog(locales, types, footer, owners, headers)
+    layout = {str(k): str(v) for k, v in data.get("layout", {}).items()}
+    return Catalog(locales, types, footer, owners, headers, layout)

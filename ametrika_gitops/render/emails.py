@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ametrika_gitops.config.loader import Document
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import Diagnostic
 from ametrika_gitops.render.catalog import Catalog, EmailType
 from ametrika_gitops.render.engine import ORIGIN_OVERRIDE, Engine, Source, TemplateError
+from ametrika_gitops.render.inline import (
+    inline_css,
+    inline_fragment,
+    split_body,
+    stylesheet,
+)
 from ametrika_gitops.render.overrides import Override
 
 FOOTER = "footer"
-FOOTER_MARK = "<!--ametrika-gitops:footer-->"
+FOOTER_MARK = "\ue000footer\ue000"
+# Text that varies per account or per e-mail goes into the layout as private-use marks,
+# replaced after rendering and inlining: what is left is rendered and inlined once and shared.
+BRAND_MARK = "\ue000brand\ue000"  # the account's name, in the layout's header
+SUBJECT_MARK = "\ue000subject\ue000"
+PREHEADER_MARK = "\ue000preheader\ue000"
+_MARKS = re.compile("\ue000(footer|brand|subject|preheader|body)\ue000")
+PREHEADER_CHARS = 140
+# After the preheader, invisible spacing, so that the body's first words do not follow it in
+# the preview line (combining grapheme joiner, zero-width non-joiner, no-break space).
+PREHEADER_FILLER = "\u034f\u200c\u00a0" * 60
 MEMO_SIZE = 4096
 UNSUBSCRIBE_VARIABLE = "unsubscribe_url"  # a footer variable: also List-Unsubscribe's target
 
@@ -51,6 +68,17 @@ class Email:
 class Footer:
     locale: str
     parts: Mapping[str, Part]  # html, text
+
+
+def preheader(text: str) -> str:
+    """The hidden preview line of the HTML part: the text part's first paragraph after its
+    title, on one line, cut at a word near PREHEADER_CHARS."""
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    body = [p for p in paragraphs[1:] if p]
+    line = body[0] if body else (paragraphs[0] if paragraphs else "")
+    if len(line) <= PREHEADER_CHARS:
+        return line
+    return line[:PREHEADER_CHARS].rsplit(" ", 1)[0] + "…"
 
 
 class _Renderer:
@@ -134,23 +162,34 @@ class _Renderer:
             context.update(values)
             memo = None
         subject = self.render(srcs["subject"], "subject", context, memo)
-        # The footer goes in after rendering, so that the rest can be shared between accounts.
+        text = self.render(srcs["text"], "text", context, memo)
+        summary = preheader(text or "")
+        # The header's name and the footer go in after rendering and inlining, so that the rest
+        # is rendered and inlined once and shared between accounts.
         html = self.render(
             srcs["html"],
             "html",
             {
                 **context,
                 "lang": locale,
-                "subject": subject or "",
+                "subject": SUBJECT_MARK,
+                "preheader": PREHEADER_MARK,
+                "brand": BRAND_MARK,
                 "footer": Markup(FOOTER_MARK) if etype.footer else "",
             },
-            None if memo is None else (*memo, subject or ""),
+            memo,
         )
-        text = self.render(srcs["text"], "text", context, memo)
         if subject is None or html is None or text is None:
             return None
-        if etype.footer:
-            html = html.replace(FOOTER_MARK, footer.parts["html"].output if footer else "")
+        outer, body = self.inlined(html, memo)
+        fill = {
+            "body": body,
+            "subject": str(escape(subject)),
+            "preheader": str(escape(summary)) + PREHEADER_FILLER,
+            "brand": str(escape(self.account.name)),
+            "footer": footer.parts["html"].output if etype.footer and footer else "",
+        }
+        html = _MARKS.sub(lambda m: fill[m.group(1)], outer)  # one pass over the e-mail
         text = text.rstrip() + "\n"
         if etype.footer and footer:
             text += "\n-- \n" + footer.parts["text"].output + "\n"
@@ -160,6 +199,32 @@ class _Renderer:
             "text": Part(srcs["text"], text),
         }
         return Email(etype.id, locale, parts, self.unsubscribe_url(etype, locale))
+
+    def inlined(self, html: str, memo: tuple[str, ...] | None) -> tuple[str, str]:
+        """(the layout, with BODY_SLOT, and the body), CSS inlined, each once per run when
+        shared (see render.inline)."""
+        keys = (("inlined-layout", html), ("inlined-body", html)) if memo is not None else None
+        if keys is not None and keys[1] in self.memo.outputs:
+            return self.memo.outputs[keys[0]], self.memo.outputs[keys[1]]
+        split = split_body(html)
+        if split is None:
+            outer, body = inline_css(html), ""
+        else:
+            shell, raw = split
+            css = self._cached(("stylesheet", shell), stylesheet, shell)
+            outer = self._cached(("inlined-layout", shell), inline_css, shell)
+            body = inline_fragment(raw, css)
+        if keys is not None and len(self.memo.outputs) < MEMO_SIZE:
+            self.memo.outputs[keys[0]], self.memo.outputs[keys[1]] = outer, body
+        return outer, body
+
+    def _cached(self, key: tuple[str, ...] | None, make: Callable[..., str], *args: str) -> str:
+        if key is not None and key in self.memo.outputs:
+            return self.memo.outputs[key]
+        out = make(*args)
+        if key is not None and len(self.memo.outputs) < MEMO_SIZE:
+            self.memo.outputs[key] = out
+        return out
 
     def unsubscribe_url(self, etype: EmailType, locale: str) -> str | None:
         if not etype.unsubscribe:
