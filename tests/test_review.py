@@ -249,7 +249,7 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
     assert (
         (repo / "prev" / "alert.fr.txt")
         .read_text(encoding="utf-8")
-        .startswith("Subject: Alerte : Baisse du taux de conversion\n")
+        .startswith("Subject: Alerte\u00a0: Baisse du taux de conversion\n")
     )
     if find_browser() is None:
         pytest.skip("headless Chromium is not installed (.ci/run installs Debian's chromium)")

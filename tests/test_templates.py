@@ -342,3 +342,114 @@ def test_a_button_takes_only_web_and_mail_links(project: Project) -> None:
     text = Source('{{ button("https://x.example", "Go") }}', "override", "f.j2")
     problems = project.engine.check(text, "text", frozenset())
     assert [d.code for d in problems] == ["template-undefined"]  # no button in plain text
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.skip += tag in ("style", "title")
+
+    def handle_endtag(self, tag: str) -> None:
+        self.skip -= tag in ("style", "title")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.chunks.append(data)
+
+
+def _french_typography_problems(text: str) -> list[str]:
+    """French rules: a no-break space before : and %, a narrow one before ; ! ? and inside
+    « », a decimal comma, a typographic apostrophe."""
+    text = re.sub(r"https?://\S+", "URL", text)  # links and times keep their colons
+    text = re.sub(r"\d:\d", "0h0", text)
+    spaces = "\u00a0\u202f"
+    problems = []
+    for m in re.finditer(r"(.)([:;!?%»])", text):
+        if m.group(1) not in spaces:
+            problems.append(
+                f"no no-break space before {m.group(2)!r}: …{text[max(0, m.start() - 20) : m.end()]}"
+            )
+    for m in re.finditer(r"«(.)", text):
+        if m.group(1) not in spaces:
+            problems.append(f"no no-break space after «: {text[m.start() : m.end() + 20]}…")
+    problems += [f"a decimal point: {m.group(0)}" for m in re.finditer(r"\d\.\d+", text)]
+    problems += [
+        f"a straight apostrophe: …{text[max(0, m.start() - 10) : m.end() + 10]}…"
+        for m in re.finditer("'", text)
+    ]
+    return problems
+
+
+def test_french_originals_follow_french_typography(project: Project) -> None:
+    """#13: every French e-mail (subject, text, the words of the HTML) and its footer."""
+    found = {}
+    for mail in _emails(project, "initech"):
+        if mail.locale != "fr":
+            continue
+        words = _Text()
+        words.feed(mail.parts["html"].output)
+        for part, text in (
+            ("subject", mail.parts["subject"].output),
+            ("text", mail.parts["text"].output),
+            ("html", "".join(words.chunks)),
+        ):
+            problems = _french_typography_problems(text)
+            if problems:
+                found[f"{mail.type_id}/{part}"] = problems
+    assert found == {}
+
+
+def test_numbers_percentages_and_dates_follow_the_locale(project: Project) -> None:
+    emails = {(e.type_id, e.locale): e for e in _emails(project, "initech")}
+    fr_text = emails[("insights", "fr")].parts["text"].output
+    en_text = emails[("insights", "en")].parts["text"].output
+    assert "Sessions (mobile)\u00a0: +18,4\u00a0% (hausse)" in fr_text
+    assert "-9,2\u00a0% (baisse)" in fr_text
+    assert "Sessions (mobile): +18.4% (up)" in en_text
+    assert "Déclenchée le 27 mars 2026, 09:40 TU." in emails[("alert", "fr")].parts["text"].output
+    assert (
+        "Triggered on March 27, 2026, 9:40\u202fAM UTC."
+        in emails[("alert", "en")].parts["text"].output
+    )
+
+
+@pytest.mark.parametrize(
+    "template, lang, out",
+    [
+        ("{{ 1234.5|number }}", "fr", "1\u202f234,5"),
+        ("{{ 1234.5|number }}", "en", "1,234.5"),
+        ("{{ 7|number(1) }}", "fr", "7,0"),
+        ("{{ 18.4|percent }}", "fr", "18,4\u00a0%"),
+        ("{{ -9.25|percent(2, signed=true) }}", "en", "-9.25%"),
+        ("{{ 0|percent(0, signed=true) }}", "en", "+0%"),
+        ("{{ '2026-03-16'|date }}", "fr", "16 mars 2026"),
+        ("{{ '2026-03-16'|date('short') }}", "en", "3/16/26"),
+        ("{{ '2026-03-27T10:40:00+01:00'|datetime }}", "fr", "27 mars 2026, 10:40 +0100"),
+    ],
+)
+def test_babel_filters(project: Project, template: str, lang: str, out: str) -> None:
+    src = Source(template, "override", "f.j2")
+    assert project.engine.check(src, "text", frozenset()) == []
+    assert project.engine.render(src, "text", {"lang": lang}) == out
+
+
+def test_a_filter_given_text_for_a_number_is_a_finding(project: Project) -> None:
+    src = Source("x\n{{ 'lots'|percent }}", "override", "f.j2")
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(src, "text", {"lang": "fr"})
+    assert (caught.value.diagnostic.code, caught.value.diagnostic.line) == ("template-render", 2)
+    assert "a number is needed, not str" in caught.value.diagnostic.message
+
+
+@pytest.mark.parametrize("account, words", [("globex", "through your own SMTP server")])
+def test_the_test_message_says_the_sender_mode_in_words(
+    project: Project, account: str, words: str
+) -> None:
+    for mail in _emails(project, account):
+        if mail.type_id == "test-message":
+            assert words in mail.parts["text"].output
+            assert " smtp " not in mail.parts["text"].output.lower().replace("smtp server", "")

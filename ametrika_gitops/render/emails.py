@@ -31,6 +31,7 @@ SUBJECT_MARK = "\ue000subject\ue000"
 PREHEADER_MARK = "\ue000preheader\ue000"
 _MARKS = re.compile("\ue000(footer|brand|subject|preheader|body)\ue000")
 PREHEADER_CHARS = 140
+_SPACES = re.compile(r"[ \t\r\n]+")
 # After the preheader, invisible spacing, so that the body's first words do not follow it in
 # the preview line (combining grapheme joiner, zero-width non-joiner, no-break space).
 PREHEADER_FILLER = "\u034f\u200c\u00a0" * 60
@@ -73,7 +74,8 @@ class Footer:
 def preheader(text: str) -> str:
     """The hidden preview line of the HTML part: the text part's first paragraph after its
     title, on one line, cut at a word near PREHEADER_CHARS."""
-    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    # ASCII whitespace only: str.split() would turn French no-break spaces into spaces
+    paragraphs = [_SPACES.sub(" ", p).strip() for p in text.split("\n\n")]
     body = [p for p in paragraphs[1:] if p]
     line = body[0] if body else (paragraphs[0] if paragraphs else "")
     if len(line) <= PREHEADER_CHARS:
@@ -130,6 +132,7 @@ class _Renderer:
 
     def footer(self, locale: str) -> Footer | None:
         context = self.catalog.context(self.catalog.footer_variables, locale, self.bound)
+        context["lang"] = locale  # for the filters that format per locale
         parts = {}
         for part in ("html", "text"):
             src = self.source(FOOTER, locale, part, f"footer_{part}")
@@ -161,6 +164,7 @@ class _Renderer:
                 raise ValueError(f"{etype.id} receives no {', '.join(sorted(unknown))}")
             context.update(values)
             memo = None
+        context["lang"] = locale  # for the filters that format per locale
         subject = self.render(srcs["subject"], "subject", context, memo)
         text = self.render(srcs["text"], "text", context, memo)
         summary = preheader(text or "")
