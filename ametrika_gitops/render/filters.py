@@ -90,7 +90,7 @@ def format_datetime(ctx: Context, value: Any) -> str:
     day = babel.dates.format_date(moment, "long", locale=loc)
     time = babel.dates.format_time(moment, "short", tzinfo=zone, locale=loc)
     name = babel.dates.format_time(moment, "z", tzinfo=zone, locale=loc)
-    pattern = babel.dates.get_datetime_format("long", locale=loc).replace("'", "")
+    pattern = str(babel.dates.get_datetime_format("long", locale=loc)).replace("'", "")
     return str(pattern.replace("{0}", f"{time} {name}").replace("{1}", day))
 
 
