@@ -197,7 +197,7 @@ def test_every_header_the_builder_adds_is_in_the_catalogue(project: Project) -> 
     from .conftest import ROOT
 
     standard = {"from", "to", "reply-to", "subject", "date", "message-id", "mime-version"}
-    standard |= {"content-type", "content-transfer-encoding"}
+    standard |= {"content-type", "content-transfer-encoding", "content-disposition"}
     documented = {h.name.lower() for h in project.catalog.headers}
     (checked,) = check_files(
         project, account_files((ROOT / "accounts" / "acme.yaml",), project.root)

@@ -722,3 +722,26 @@ def test_recurring_mail_carries_one_click_unsubscribe_and_the_rest_none(
             assert "List-Unsubscribe" not in msg and "List-Unsubscribe-Post" not in msg
     assert {"password-reset", "email-verification", "user-invitation"} < seen
     assert RECURRING < seen
+
+
+def test_the_scheduled_report_test_email_carries_the_file_it_announces(
+    repo: Path, ca: trustme.CA, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    """#13: the sample said "the export is attached" and attached nothing. The test e-mail is
+    now what the real one will be: multipart/mixed, the alternative parts, and the file."""
+    smtp_account(repo, 2525, "ssl-tls")
+    assert run(capsys, "test-send", "--capture", "cap")[0] == 0
+    for path in sorted((repo / "cap" / "acme").glob("*.eml")):
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        files = list(msg.iter_attachments())
+        if msg["X-Ametrika-Email-Type"] != "scheduled-report":
+            assert msg.get_content_type() == "multipart/alternative" and files == [], path.name
+            continue
+        assert msg.get_content_type() == "multipart/mixed"
+        (file,) = files
+        assert file.get_filename() == "weekly-traffic-2026-w12.csv"
+        assert file.get_content_type() == "text/csv"
+        assert file.get_content().splitlines()[0] in ("day,sessions,users", b"day,sessions,users")
+        text = msg.get_body(("plain",)).get_content()
+        assert file.get_filename() in text  # the file the text announces is the one attached
+        assert path.read_bytes().isascii()

@@ -98,13 +98,19 @@ def build_message(
     text, html = mail.parts["text"].output, mail.parts["html"].output
     msg.set_content(text, cte=transfer_encoding(text))
     msg.add_alternative(html, subtype="html", cte=transfer_encoding(html))
-    for part in msg.iter_parts():
-        del part["MIME-Version"]  # the email package adds it to parts; it belongs on top only
-    # A boundary derived from the content (not random): the same e-mail, the same bytes.
+    for file in mail.attachments:  # base64: 7-bit on the wire, whatever the file holds
+        maintype, _, subtype = file.content_type.partition("/")
+        msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=file.name)
+    # Boundaries derived from the content (not random): the same e-mail, the same bytes.
     seed = "\0".join(
         (account.id, mail.type_id, mail.locale, recipient, *(p.output for p in mail.parts.values()))
     )
-    msg.set_boundary("=_" + hashlib.sha256(seed.encode("utf-8")).hexdigest()[:32])
+    digest = hashlib.sha256(seed.encode("utf-8")).hexdigest()
+    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_{n}{digest[:31]}")
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]  # the email package adds it to parts; it belongs on top
     if sender.mode == WHITE_LABEL:
         leaks = white_label_leaks(msg)
         if leaks:

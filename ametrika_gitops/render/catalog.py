@@ -32,6 +32,16 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class AttachmentSpec:
+    """The file an e-mail type carries: its name comes from a variable; test sends attach
+    the sample content."""
+
+    variable: str
+    content_type: str
+    sample: str
+
+
+@dataclass(frozen=True)
 class EmailType:
     id: str
     purpose: str
@@ -39,6 +49,7 @@ class EmailType:
     locales: tuple[str, ...]
     variables: tuple[Variable, ...]
     unsubscribe: bool = False  # recurring mail: List-Unsubscribe (one click) and its Post
+    attachment: AttachmentSpec | None = None
 
     @property
     def names(self) -> frozenset[str]:
@@ -95,6 +106,16 @@ def _variables(raw: Any, where: str) -> tuple[Variable, ...]:
     return tuple(out)
 
 
+def _attachment(raw: Any, variables: Any, tid: str) -> AttachmentSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("name") not in variables:
+        raise RepositoryError(
+            f"{CATALOG}: types.{tid}.attachment.name must name one of the type's variables"
+        )
+    return AttachmentSpec(str(raw["name"]), str(raw["content_type"]), str(raw["sample"]))
+
+
 def load_catalog(root: Path) -> Catalog:
     doc, diags = load_file(root / CATALOG, CATALOG)
     if doc is None or diags:
@@ -112,6 +133,7 @@ def load_catalog(root: Path) -> Catalog:
                 tuple(spec.get("locales", locales)),
                 _variables(spec.get("variables", {}), f"types.{tid}"),
                 bool(spec.get("unsubscribe", False)),
+                _attachment(spec.get("attachment"), spec.get("variables", {}), tid),
             )
         footer = _variables(data["footer"]["variables"], "footer")
         headers = tuple(

@@ -54,11 +54,19 @@ class Part:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     type_id: str
     locale: str
     parts: Mapping[str, Part]  # subject, html, text
     unsubscribe: str | None = None  # one-click unsubscribe URL of recurring mail (RFC 8058)
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def overridden(self) -> bool:
@@ -202,7 +210,13 @@ class _Renderer:
             "html": Part(srcs["html"], html),
             "text": Part(srcs["text"], text),
         }
-        return Email(etype.id, locale, parts, self.unsubscribe_url(etype, locale))
+        spec = etype.attachment
+        attachments = (
+            (Attachment(str(context[spec.variable]), spec.content_type, spec.sample.encode()),)
+            if spec is not None
+            else ()
+        )
+        return Email(etype.id, locale, parts, self.unsubscribe_url(etype, locale), attachments)
 
     def inlined(self, html: str, memo: tuple[str, ...] | None) -> tuple[str, str]:
         """(the layout, with BODY_SLOT, and the body), CSS inlined, each once per run when
