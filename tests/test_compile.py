@@ -107,19 +107,19 @@ def test_reset_and_removed_accounts_update_the_output(repo: Path, write_account)
     acme = write_account("acme", (ROOT / "accounts" / "acme.yaml").read_text(encoding="utf-8"))
     write_account("other", MINIMAL.format(id="other"))
     assert main(["compile"]) == 0
-    bundle = json.loads((repo / "build" / "acme.json").read_text(encoding="utf-8"))
+    bundle = json.loads((repo / "bundles" / "acme.json").read_text(encoding="utf-8"))
     assert bundle["templates"]["alert"]["en"]["origin"] == "override"
     text = acme.read_text(encoding="utf-8")
     acme.write_text(text[: text.index("  alert:\n")], encoding="utf-8")
     (repo / "accounts" / "other.yaml").unlink()
     assert main(["compile"]) == 0
-    bundle = json.loads((repo / "build" / "acme.json").read_text(encoding="utf-8"))
+    bundle = json.loads((repo / "bundles" / "acme.json").read_text(encoding="utf-8"))
     alert = bundle["templates"]["alert"]["en"]
     assert alert["origin"] == "original"
     assert alert["parts"]["text"]["source"] == (
         repo / "templates" / "en" / "alert.txt.j2"
     ).read_text(encoding="utf-8")
-    assert sorted(p.name for p in (repo / "build").iterdir()) == ["acme.json", "manifest.json"]
+    assert sorted(p.name for p in (repo / "bundles").iterdir()) == ["acme.json", "manifest.json"]
 
 
 def test_bundle_hash_is_the_digest_of_the_rest(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -127,10 +127,10 @@ def test_diff_text_and_markdown(history_repo: Path, capsys) -> None:  # type: ig
     base = git(history_repo, "rev-list", "--max-parents=0", "HEAD").strip()
     code, text = run(capsys, "diff", "--base", base, "--head", "main")
     assert code == 0
-    assert "alert/en:\n    text: overridden → reset to original (H13)" in text
+    assert "alert/en:\n    text: overridden → reset to the original" in text  # H13
     assert "alert/fr:\n    subject: original → overridden (accounts/acme.yaml)" in text
     assert "subject: original changed upstream under this account's override" in text
-    assert "sender from.name: 'Initech via Ametrika' → 'Initech Analytics'" in text
+    assert "sender from.name: Initech via Ametrika → Initech Analytics" in text
     golden("diff.txt", normalise(text, history_repo))
     code, markdown = run(capsys, "diff", "--base", base, "--head", "main", "--format", "markdown")
     assert "| `acme` | changed |" in markdown and "<details><summary><b>acme</b>" in markdown
@@ -168,6 +168,7 @@ def test_markdown_is_truncated_under_githubs_limit(history_repo: Path, capsys) -
         encoding="utf-8",
     )
     code, markdown = run(capsys, "diff", "--base", "HEAD", "--format", "markdown")
+    assert code == 0
     assert len(markdown) < 65_536
     assert "**Truncated:**" in markdown and "did not fit in a comment" in markdown
 
@@ -184,7 +185,7 @@ def test_history_text_and_json(history_repo: Path, capsys) -> None:  # type: ign
     assert {e["account"] for e in entries} == {"acme"}
     assert [e["pull_request"] for e in entries] == [None, 7, 7, None]
     reset = entries[2]["changes"]
-    assert reset == ["alert/en: text: overridden → reset to original (H13)"]
+    assert reset == ["alert/en: text: overridden → reset to the original"]  # H13
     upstream = entries[3]["changes"]
     assert "insights/fr: subject: original changed upstream under this account's override" in (
         upstream

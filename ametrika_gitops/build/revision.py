@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ametrika_gitops.build.bundle import Bundle, build_bundle
-from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.check.project import Project, account_files
 from ametrika_gitops.check.pipeline import check_files
+from ametrika_gitops.check.project import Project, account_files
+from ametrika_gitops.errors import AmetrikaError
 
 WORKTREE = ":worktree"
 
@@ -31,14 +31,16 @@ class Revision:
 
 def git(root: Path, *args: str, binary: bool = False) -> Any:
     try:
-        run = subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=True,
-                             timeout=120)
+        run = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, check=True, timeout=120
+        )
     except FileNotFoundError:
         raise AmetrikaError("git is needed here and is not on the PATH") from None
     except subprocess.CalledProcessError as exc:
         lines = exc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise AmetrikaError(f"git {' '.join(args[:2])}: {lines[-1] if lines else exc.returncode}"
-                            ) from None
+        raise AmetrikaError(
+            f"git {' '.join(args[:2])}: {lines[-1] if lines else exc.returncode}"
+        ) from None
     return run.stdout if binary else run.stdout.decode("utf-8", "replace")
 
 
@@ -54,8 +56,10 @@ def _compile(tree: Path, ref: str) -> Revision:
     results = check_files(project, account_files((), tree)) if folder.is_dir() else []
     bundles = {r.account.id: build_bundle(r) for r in results if r.account is not None}
     invalid = tuple(r.path for r in results if r.account is None)
-    originals = {p.relative_to(tree).as_posix(): p.read_text(encoding="utf-8")
-                 for p in sorted((tree / "templates").rglob("*.j2"))}
+    originals = {
+        p.relative_to(tree).as_posix(): p.read_text(encoding="utf-8")
+        for p in sorted((tree / "templates").rglob("*.j2"))
+    }
     return Revision(ref, bundles, originals, invalid)
 
 
@@ -66,8 +70,10 @@ def load_revision(root: Path, ref: str) -> Revision:
     try:
         tar = git(root, "archive", "--format=tar", ref, binary=True)
     except AmetrikaError as exc:
-        raise AmetrikaError(f"cannot read revision {ref}: {exc}; in CI, fetch it first "
-                            "(actions/checkout with fetch-depth: 0)") from None
+        raise AmetrikaError(
+            f"cannot read revision {ref}: {exc}; in CI, fetch it first "
+            "(actions/checkout with fetch-depth: 0)"
+        ) from None
     with tempfile.TemporaryDirectory() as tmp:
         with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
             archive.extractall(tmp, filter="data")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,12 +98,17 @@ def _collector_spared() -> Iterator[None]:
             gc.unfreeze()
 
 
-def check_files(project: Project, files: list[Path]) -> list[Checked]:
+def check_files(
+    project: Project, files: list[Path], tick: Callable[[], None] | None = None
+) -> list[Checked]:
+    """Check every file; ``tick`` is called after each one (progress on long runs)."""
     results = []
     memo = RenderMemo()
     with _collector_spared():
         for f in files:
             results.append(check_file(project, f, memo))
+            if tick is not None:
+                tick()
             gc.freeze()
     dupes = list(_unique_ids(results))
     if dupes:

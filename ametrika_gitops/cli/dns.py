@@ -60,7 +60,7 @@ def plan(
     the accounts with dns.provider: cloudflare are read and compared: records to add, change
     and delete (only records ametrika-gitops created; a record of anyone else in the way is
     an error). Without it, or for dns.provider: manual, the plan is offline: every record to
-    add, the list to hand to whoever administers the DNS (H8). With no PATH, every account
+    add, the list to hand to whoever administers the DNS. With no PATH, every account
     of the repository is in scope, so the records of removed accounts are deleted too.
     """
     from ametrika_gitops.dns.formats import RENDERERS, render_json

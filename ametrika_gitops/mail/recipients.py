@@ -98,7 +98,7 @@ def write_record(key: bytes, root: Path, account: str, address: str) -> Path:
         "verified": [{"address": a, "proof": p} for a, p in sorted(records.items())],
     }
     path.write_text(
-        f"# Verified test recipients of account {account} (H9), written by\n"
+        f"# Verified test recipients of account {account}, written by\n"
         "# `ametrika-gitops recipients confirm`. A proof is valid only with the "
         f"current {KEY}.\n" + yaml.safe_dump(body, sort_keys=False),
         encoding="utf-8",

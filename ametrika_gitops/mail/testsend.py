@@ -27,8 +27,8 @@ from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoin
 from ametrika_gitops.render.emails import Email
 
 CUSTOM_HINT = (
-    "custom SMTP servers do not always accept this (H4: Gmail servers in "
-    "particular); the hosted service or analytics-report.com always work (H6)"
+    "custom SMTP servers do not always accept this (Gmail servers in particular); "
+    "the hosted service or the white-label analytics-report.com always work"
 )
 
 WHITE_LABEL_HINT = (

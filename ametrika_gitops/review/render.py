@@ -1,11 +1,15 @@
-"""Renderers of a semantic diff: text, markdown (a pull-request comment), html (side by side)."""
+"""Renderers of a semantic diff: text, markdown (a pull-request comment), html (side by side),
+json (for scripts; schemas/diff.schema.json)."""
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
 
-from ametrika_gitops.review.semantic import AccountChange
+from ametrika_gitops.review.semantic import AccountChange, EmailChange
 
 GITHUB_LIMIT = 65_536  # characters in a pull-request comment
 MARKDOWN_BUDGET = GITHUB_LIMIT - 1_000  # room for the truncation notice
@@ -100,7 +104,8 @@ def render_html(changes: list[AccountChange], base: str, head: str) -> str:
     for c in changes:
         out.append(f"<h2>{html.escape(_head(c))}</h2>")
         if c.sender or c.dns:
-            out.append("<pre>" + html.escape("\n".join(c.sender + c.dns)) + "</pre>")
+            lines = [str(s) for s in c.sender] + [str(d) for d in c.dns]
+            out.append("<pre>" + html.escape("\n".join(lines)) + "</pre>")
         for e in c.emails:
             out.append(
                 f"<h3>{html.escape(e.key)}</h3><p>"
@@ -122,8 +127,42 @@ def render_html(changes: list[AccountChange], base: str, head: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def _email_data(e: EmailChange) -> dict[str, Any]:
+    kind, _, locale = e.key.partition("/")
+    return {
+        "key": e.key,
+        "type": kind,
+        "locale": locale,
+        "transitions": e.transitions,
+        "rendered_diff": e.rendered,
+        "source_diff": e.source,
+        "original_diff": e.three_way,
+        "html_changed": e.html_before != e.html_after,
+    }
+
+
+def render_json(changes: list[AccountChange], base: str, head: str) -> str:
+    data = {
+        "base": base,
+        "head": head,
+        "accounts": [
+            {
+                "account": c.account,
+                "status": c.status,
+                "sender": [asdict(s) for s in c.sender],
+                "dns": [asdict(d) for d in c.dns],
+                "other": c.other,
+                "emails": [_email_data(e) for e in c.emails],
+            }
+            for c in changes
+        ],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
 RENDERERS: dict[str, Callable[[list[AccountChange], str, str], str]] = {
     "text": render_text,
     "markdown": render_markdown,
     "html": render_html,
+    "json": render_json,
 }

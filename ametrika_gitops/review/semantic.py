@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,42 @@ from ametrika_gitops.build.revision import Revision
 from ametrika_gitops.render.engine import ORIGIN_ORIGINAL, ORIGIN_OVERRIDE
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
+# Bundle fields that say nothing a reviewer needs: the From header repeats name and address;
+# zone_explicit only records whether zone was written or guessed (zone itself is shown).
+HIDDEN_FIELDS = frozenset({"from.header", "hosted.zone_explicit"})
+
+
+def show(value: Any) -> str:
+    """A value as a reviewer reads it: text as is (quoted only when blank or padded), true and
+    false, (none); a secret reference as {env: NAME}, never a value."""
+    if isinstance(value, dict) and set(value) == {"env"}:
+        return f"{{env: {value['env']}}}"
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value if value and value == value.strip() else json.dumps(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # "from.name", "smtp.port", "hosted.domain"…
+    before: Any
+    after: Any
+
+    def __str__(self) -> str:
+        return f"{self.field}: {show(self.before)} → {show(self.after)}"
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    action: str  # add | delete
+    type: str
+    name: str
+    content: str
+
+    def __str__(self) -> str:
+        return f"{'+' if self.action == 'add' else '-'} {self.type} {self.name} {self.content}"
 
 
 @dataclass
@@ -28,8 +65,8 @@ class EmailChange:
 class AccountChange:
     account: str
     status: str  # added | removed | changed
-    sender: list[str] = field(default_factory=list)
-    dns: list[str] = field(default_factory=list)
+    sender: list[FieldChange] = field(default_factory=list)
+    dns: list[RecordChange] = field(default_factory=list)
     emails: list[EmailChange] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
 
@@ -61,24 +98,24 @@ def _flat(data: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: data}
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, dict) and set(value) == {"env"}:
-        return f"{{env: {value['env']}}}"  # a secret reference, never a value
-    return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
-
-
-def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[FieldChange]:
     a, b = _flat(old), _flat(new)
     out = []
     for key in sorted(set(a) | set(b)):
-        if key.endswith(".env") or key == "from.header":  # header: name and address, above
+        if key.endswith(".env") or key in HIDDEN_FIELDS:
             continue
         if a.get(key) != b.get(key):
-            out.append(f"{key}: {_show(a.get(key))} → {_show(b.get(key))}")
+            out.append(FieldChange(key, a.get(key), b.get(key)))
     for key in sorted({k[:-4] for k in set(a) | set(b) if k.endswith(".env")}):
         va, vb = a.get(key + ".env"), b.get(key + ".env")
-        if va != vb:
-            out.append(f"{key}: {{env: {va}}} → {{env: {vb}}}")
+        if va != vb:  # a secret reference: its name only, never a value
+            out.append(
+                FieldChange(
+                    key,
+                    {"env": va} if va is not None else None,
+                    {"env": vb} if vb is not None else None,
+                )
+            )
     return out
 
 
@@ -124,7 +161,7 @@ def _email(
         if o.origin == ORIGIN_ORIGINAL and n.origin == ORIGIN_OVERRIDE:
             change.transitions.append(f"{part}: original → overridden ({n.file})")
         elif o.origin == ORIGIN_OVERRIDE and n.origin == ORIGIN_ORIGINAL:
-            change.transitions.append(f"{part}: overridden → reset to original (H13)")
+            change.transitions.append(f"{part}: overridden → reset to the original")
         elif o.source != n.source:
             what = (
                 "override changed"
@@ -165,8 +202,8 @@ def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
         change = AccountChange(account, status)
         change.sender = _sender(old.sender_data() if old else {}, new.sender_data() if new else {})
         o, n = _records(old), _records(new)
-        change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
-            f"- {t} {name} {c}" for t, name, c in sorted(o - n)
+        change.dns = [RecordChange("add", t, name, c) for t, name, c in sorted(n - o)] + [
+            RecordChange("delete", t, name, c) for t, name, c in sorted(o - n)
         ]
         if old and new and old.account.admins != new.account.admins:
             change.other.append(

@@ -11,6 +11,12 @@ from ametrika_gitops.diagnostics import Diagnostic
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
+def id_suggestion(text: str) -> str | None:
+    """A valid id close to ``text`` (lower case, hyphens for the rest), or None."""
+    suggestion = re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:63]
+    return suggestion if ID_RE.match(suggestion) else None
+
+
 @rule("id-syntax", refines=("wrong-form", "wrong-length"))
 def id_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
     """account.id is 2–63 lower-case letters, digits and hyphens, starting with a letter or digit.
@@ -20,12 +26,10 @@ def id_syntax(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     value = ctx.get("account", "id")
     if isinstance(value, str) and not ID_RE.match(value):
-        suggestion = re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63]
-        hint = (
-            f"for example `{suggestion}`"
-            if ID_RE.match(suggestion)
-            else ("for example `acme-france`")
-        )
+        suggestion = id_suggestion(value) or "acme-france"
+        hint = f"for example `{suggestion}`"
+        if value == ctx.stem:  # the file name is the id: both change
+            hint += f", in a file renamed to {suggestion}.yaml"
         yield ctx.error(
             ("account", "id"),
             "account.id must be 2–63 lower-case letters, digits or hyphens, "
@@ -43,10 +47,19 @@ def id_matches_file(ctx: RuleContext) -> Iterator[Diagnostic]:
     """
     value = ctx.get("account", "id")
     if isinstance(value, str) and value != ctx.stem:
+        # suggest only what gives a valid id: `set id: NewCo2` would trade one error for another
+        fixes = []
+        if ID_RE.match(value):
+            fixes.append(f"rename the file to {value}.yaml")
+        if ID_RE.match(ctx.stem):
+            fixes.append(f"set id: {ctx.stem}")
+        if not fixes:
+            both = id_suggestion(ctx.stem) or id_suggestion(value) or "acme-france"
+            fixes.append(f"rename the file to {both}.yaml and set id: {both}")
         yield ctx.error(
             ("account", "id"),
             f"account.id '{value}' differs from the file name '{ctx.stem}'",
-            f"rename the file to {value}.yaml, or set id: {ctx.stem}",
+            ", or ".join(fixes),
         )
 
 

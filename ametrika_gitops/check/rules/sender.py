@@ -61,9 +61,9 @@ def smtp_gmail(ctx: RuleContext) -> Iterator[Diagnostic]:
     if h in GMAIL_HOSTS or h == "google.com" or h.endswith(".google.com"):
         yield ctx.warning(
             ("sender", "smtp", "host"),
-            "Gmail servers, personal or business, do not always work with custom SMTP (H4)",
+            "Gmail servers, personal or business, do not always work with custom SMTP",
             "prefer the hosted e-mail service on your own domain, or the "
-            "white-label analytics-report mode (H6)",
+            "white-label analytics-report mode",
         )
 
 
