@@ -116,7 +116,7 @@ def build_message(
         if leaks:
             raise WhiteLabelError(
                 f"the {mail.type_id} ({mail.locale}) e-mail of {account.id} would name "
-                f"Ametrika in the white-label analytics-report mode (H6): in "
+                f"Ametrika in the white-label analytics-report mode: in "
                 f"{', '.join(leaks)}; nothing was sent"
             )
     return msg

@@ -32,7 +32,7 @@ CUSTOM_HINT = (
 )
 
 WHITE_LABEL_HINT = (
-    "in analytics-report mode nothing may name Ametrika (H6): rename what is named, "
+    "in analytics-report mode nothing may name Ametrika: rename what is named, "
     "or use mode: ametrika"
 )
 
