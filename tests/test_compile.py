@@ -87,10 +87,10 @@ def test_compile_prints_originals_and_overrides(tmp_path: Path, monkeypatch, cap
     assert compile_to(tmp_path) == 0
     out = capsys.readouterr().out
     assert (
-        "acme: hosted, 6 DNS records; 13 of 16 templates original; overridden: alert/en, "
+        "acme: hosted, 6 DNS records; 15 of 18 templates original; overridden: alert/en, "
         "insights/en, insights/fr; footer overridden: en, fr"
     ) in out
-    assert "initech: ametrika, 0 DNS records; 16 of 16 templates original\n" in out
+    assert "initech: ametrika, 0 DNS records; 18 of 18 templates original\n" in out
 
 
 def test_nothing_is_written_when_an_account_is_invalid(repo: Path, write_account) -> None:  # type: ignore[no-untyped-def]

@@ -72,7 +72,7 @@ def test_test_send(bundled: Path, capsys: pytest.CaptureFixture[str]) -> None:
     )
     assert code == 0
     schema("test-send").validate(data)
-    assert data["counts"]["captured"] == 8 and data["counts"]["skipped"] == 1
+    assert data["counts"]["captured"] == 9 and data["counts"]["skipped"] == 1
     assert {r["status"] for r in data["results"]} == {"captured", "skipped"}
 
 

@@ -47,7 +47,7 @@ BY_ID_OR_PATH = [
     (["compile", "{}", "--out", "b"], "wrote 1 bundles"),
     (["plan", "{}", "--offline"], "Plan (offline)"),
     (["test-send", "{}", "--capture", "c"], "captured"),
-    (["preview", "{}", "--out", "p"], "wrote 16 e-mails"),
+    (["preview", "{}", "--out", "p"], "wrote 18 e-mails"),
     (["verify", "initech"], "nothing to verify"),
 ]
 

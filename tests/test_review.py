@@ -244,13 +244,13 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
     shutil.copytree(ROOT / "overrides", repo / "overrides")
     shutil.copy(ROOT / "accounts" / "acme.yaml", repo / "accounts")
     code, out = run(capsys, "preview", "acme", "--out", "prev")
-    assert code == 0 and "wrote 16 e-mails" in out
+    assert code == 0 and "wrote 18 e-mails" in out
     index = (repo / "prev" / "index.html").read_text(encoding="utf-8")
-    assert index.count("<tr><td>") == 16 and 'href="insights.fr.html"' in index
+    assert index.count("<tr><td>") == 18 and 'href="insights.fr.html"' in index
     assert (
         (repo / "prev" / "alert.fr.txt")
         .read_text(encoding="utf-8")
-        .startswith("Subject: Alerte : Baisse du taux de conversion\n")
+        .startswith("Subject: Alerte\u00a0: Baisse du taux de conversion\n")
     )
     if find_browser() is None:
         pytest.skip("headless Chromium is not installed (.ci/run installs Debian's chromium)")
@@ -258,7 +258,12 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
         capsys, "preview", "acme", "insights", "--locale", "fr", "--out", "shot", "--png"
     )
     assert code == 0, out
+    assert "wrote 2 screenshots" in out
     assert _png_pixels_vary(repo / "shot" / "insights.fr.png")
+    # #13: and one on a phone, 375 pixels wide (the PNG's IHDR gives the width)
+    mobile = (repo / "shot" / "insights.fr.mobile.png").read_bytes()
+    assert struct.unpack(">I", mobile[16:20])[0] == 375
+    assert _png_pixels_vary(repo / "shot" / "insights.fr.mobile.png")
 
 
 def test_preview_png_without_a_browser_says_how_to_get_one(

@@ -70,6 +70,7 @@ def test_every_finding_of_every_case(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_messages_of_the_mail_edges() -> None:
     assert not INTERNAL.search(testsend.CUSTOM_HINT)
+    assert not INTERNAL.search(testsend.WHITE_LABEL_HINT)
 
 
 def test_generated_files(repo: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -67,6 +67,7 @@ def acme_zones(key: rsa.RSAPrivateKey) -> Zones:
     z.add("TXT", "amk1.acme.dkim.ametrika.com", dkim_txt(key))
     z.add("TXT", "amk2.acme.dkim.ametrika.com", dkim_txt(key))
     z.add("TXT", "acme.bounces.ametrika.com", "v=spf1 ip4:203.0.113.0/24 -all")
+    z.add("MX", "acme.bounces.ametrika.com", "10 mx.bounces.ametrika.com")  # bounces arrive
     z.add("A", "track.ametrika.com", "203.0.113.80")
     z.add("MX", "acme.fr", "10 mx.acme.fr")  # where the DMARC reports (rua) go
     return z
@@ -183,7 +184,12 @@ def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None: 
     code, report = verify(port, capsys)
     check = check_of(report, "dkim-active")
     assert code == 1 and check["state"] == "wrong"
-    assert check["detail"] == "no DKIM key behind it (amk1.acme.dkim.ametrika.com: NXDOMAIN)"
+    assert check["detail"].startswith(
+        "no DKIM key behind it (amk1.acme.dkim.ametrika.com: NXDOMAIN); the CNAME itself is right"
+    )
+    # #13: expected and found say what differs, instead of the same CNAME target twice
+    assert check["expected"] == "a DKIM key (TXT v=DKIM1) at amk1.acme.dkim.ametrika.com"
+    assert check["found"] == "no key there (NXDOMAIN)"
 
 
 def test_a_512_bit_key_is_rejected(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -211,6 +217,11 @@ def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ig
     code, report = verify(port, capsys)
     check = check_of(report, "dmarc")
     assert code == 1 and check["state"] == "wrong" and "ultiple" in check["detail"]
+    # #13: found shows the records, not "(nothing)"
+    assert sorted(check["found"].split(" | ")) == [
+        "v=DMARC1; p=none",
+        "v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.fr",
+    ]
 
 
 def test_dmarc_of_the_organisational_domain_counts(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -226,7 +237,7 @@ def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None: 
     zones, port = served
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; aspf=s")
-    code, report = verify(port, capsys)
+    _, report = verify(port, capsys)
     check = check_of(report, "dmarc")
     assert check["state"] == "verified" and "aspf=s: SPF can never align" in check["detail"]
 
@@ -269,7 +280,7 @@ def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> 
     zones.remove("_ametrika.mail.acme.fr")
     zones.add("A", "_ametrika.mail.acme.fr", "192.0.2.1")  # the name exists, no TXT: NODATA
     zones.remove("links.mail.acme.fr")
-    code, report = verify(port, capsys)
+    _, report = verify(port, capsys)
     checks = {c["purpose"]: c for c in report["checks"]}
     assert checks["ownership"]["detail"] == "NODATA"
     assert checks["click-tracking"]["detail"] == "NXDOMAIN"
@@ -369,3 +380,150 @@ def test_nameserver_arguments() -> None:
     for bad in ("bad:port:x", "1.2.3.4:dns", "no-such-host.invalid", "1.2.3.4:70000"):
         with pytest.raises(AmetrikaError):
             parse_server(bad)
+
+
+def test_spf_evaluation_asks_the_given_resolver_and_leaves_the_default_alone(served) -> None:  # type: ignore[no-untyped-def]
+    """#9: pyspf asks dnspython's default resolver; verify passes its own instead of swapping
+    the default for the whole process (another thread's lookups would go to verify's
+    servers meanwhile)."""
+    import dns.nameserver
+    import dns.resolver
+
+    from ametrika_gitops.verify.checks import spf_for
+
+    default_seen: list[bool] = []
+
+    class Watching(dns.resolver.Resolver):
+        def resolve(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+            default_seen.append(dns.resolver.default_resolver is self)
+            return super().resolve(*args, **kwargs)
+
+    port = served[1]
+    ours = Watching(configure=False)
+    ours.nameservers = [dns.nameserver.Do53Nameserver("127.0.0.1", port=port)]
+    ours.lifetime = 2.0
+    before = dns.resolver.default_resolver
+    ok, detail = spf_for(
+        "amb.mail.acme.fr", "acme@amb.mail.acme.fr", [PLATFORM_IP], "amb.mail.acme.fr", ours
+    )
+    assert (ok, detail) == (True, f"SPF passes for {PLATFORM_IP}")
+    assert default_seen and not any(default_seen)
+    assert dns.resolver.default_resolver is before
+
+
+def _key_with(key: rsa.RSAPrivateKey, tags: str) -> str:
+    return dkim_txt(key).replace("v=DKIM1; k=rsa;", f"v=DKIM1; k=rsa; {tags};")
+
+
+def test_a_key_restricted_to_sha1_is_wrong_and_testing_mode_a_warning(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+    platform_key: rsa.RSAPrivateKey,
+) -> None:
+    """#13: h=sha1 makes every rsa-sha256 signature fail; t=y lets receivers ignore them."""
+    zones, port = served
+    zones.remove("amk1.acme.dkim.ametrika.com")
+    zones.add("TXT", "amk1.acme.dkim.ametrika.com", _key_with(platform_key, "h=sha1"))
+    zones.remove("amk2.acme.dkim.ametrika.com")
+    zones.add("TXT", "amk2.acme.dkim.ametrika.com", _key_with(platform_key, "t=y"))
+    code, report = verify(port, capsys)
+    active, standby = check_of(report, "dkim-active"), check_of(report, "dkim-standby")
+    assert code == 1 and active["state"] == "wrong" and "h=sha1" in active["detail"]
+    assert "rsa-sha256 signatures fail" in active["detail"]
+    assert standby["state"] == "warning" and "t=y: the key is in testing mode" in standby["detail"]
+    assert not standby["failed"]
+    # testing mode alone: a warning, not a failure (exit 0), said in the headline
+    zones.remove("amk1.acme.dkim.ametrika.com")
+    zones.add("TXT", "amk1.acme.dkim.ametrika.com", _key_with(platform_key, "h=sha1:sha256"))
+    assert verify(port, capsys)[0] == 0
+    capsys.readouterr()
+    assert main(["verify", "acme", "--nameserver", f"127.0.0.1:{port}"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("acme: all required records verified, 1 warning (asked")
+    assert "  warning     CNAME amk2._domainkey.mail.acme.fr  (dkim-standby)" in text
+
+
+@pytest.mark.parametrize(
+    "spf",
+    ["v=spf1 +all", "v=spf1 ip4:203.0.113.0/24 all", "v=spf1 include:open.example.net -all"],
+)
+def test_a_return_path_that_lets_anyone_pass_spf_is_wrong(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+    spf: str,
+) -> None:
+    """#13: with +all (or an include that ends in it) any sender passes SPF for the return
+    path — and DMARC through SPF alignment — while the platform's own address passes too."""
+    zones, port = served
+    zones.remove("acme.bounces.ametrika.com", "TXT")
+    zones.add("TXT", "acme.bounces.ametrika.com", spf)
+    zones.add("TXT", "open.example.net", "v=spf1 +all")
+    code, report = verify(port, capsys)
+    check = check_of(report, "return-path")
+    assert code == 1 and check["state"] == "wrong", check
+    assert "any server passes SPF for the return path" in check["detail"]
+
+
+@pytest.mark.parametrize(
+    "record, state",
+    [(None, "wrong"), (("MX", "0 ."), "wrong"), (("A", "203.0.113.9"), "verified")],
+    ids=["nothing", "null-mx", "address-only"],
+)
+def test_a_return_path_must_be_able_to_receive_bounces(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+    record: tuple[str, str] | None,
+    state: str,
+) -> None:
+    """#13: no MX and no address at the return path: bounces have nowhere to go, and
+    receivers may refuse the MAIL FROM domain. An address alone is the implicit MX."""
+    zones, port = served
+    zones.remove("acme.bounces.ametrika.com", "MX")
+    if record is not None:
+        zones.add(record[0], "acme.bounces.ametrika.com", record[1])
+    code, report = verify(port, capsys)
+    check = check_of(report, "return-path")
+    assert check["state"] == state and code == (1 if state == "wrong" else 0), check
+    if record is None:
+        assert check["detail"].startswith("no MX and no address at amb.mail.acme.fr")
+    elif state == "wrong":
+        assert "null MX" in check["detail"]
+
+
+def test_an_organisational_policy_whose_sp_is_none_is_not_reject(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    """#13: p=reject; sp=none at the organisational domain applies none to mail.acme.fr."""
+    zones, port = served
+    zones.remove("_dmarc.mail.acme.fr")
+    zones.add("TXT", "_dmarc.acme.fr", "v=DMARC1; p=reject; sp=none; rua=mailto:d@acme.fr")
+    code, report = verify(port, capsys)
+    check = check_of(report, "dmarc")
+    assert code == 0 and check["state"] == "warning"
+    assert check["detail"].startswith(
+        "p=none applies to mail.acme.fr: sp=none at _dmarc.acme.fr (its p=reject covers "
+        "acme.fr only); DMARC is not enforced on the sending domain"
+    )
+    assert not check["detail"].startswith("p=reject")
+
+
+def test_a_key_published_as_txt_instead_of_the_cname_is_wrong_not_missing(
+    acme_repo: Path,
+    served,
+    capsys,  # type: ignore[no-untyped-def]
+    platform_key: rsa.RSAPrivateKey,
+) -> None:
+    zones, port = served
+    zones.remove("amk1._domainkey.mail.acme.fr")
+    zones.add("TXT", "amk1._domainkey.mail.acme.fr", dkim_txt(platform_key))
+    code, report = verify(port, capsys)
+    check = check_of(report, "dkim-active")
+    assert code == 1 and check["state"] == "wrong"
+    assert check["expected"] == "amk1.acme.dkim.ametrika.com"
+    assert check["found"].startswith("TXT v=DKIM1; k=rsa; p=") and check["found"].endswith("…")
+    assert "instead of the CNAME" in check["detail"] and "NODATA" not in check["detail"]

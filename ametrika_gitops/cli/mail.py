@@ -126,35 +126,29 @@ def recipients_verify(ctx: click.Context, account: str, address: str) -> int:
 
     ADDRESS must be in the account's test.recipients. Needs AMETRIKA_VERIFY_KEY.
     """
-    from email.message import EmailMessage
-    from email.policy import SMTP
-
-    from ametrika_gitops.mail.message import envelope_sender
-    from ametrika_gitops.mail.recipients import code_for, verify_key
+    from ametrika_gitops.mail.message import envelope_sender, message_bytes, utc_now
+    from ametrika_gitops.mail.recipients import code_for, day_of, verify_key
     from ametrika_gitops.mail.transport import SendError, Session, endpoint_for
+    from ametrika_gitops.mail.verification import verification_message
 
     key = verify_key()
-    _, acc = one_account(ctx, account)
-    if address.lower() not in {r.lower() for r in acc.recipients}:
+    project, results = accounts_named(ctx.find_root(), (account,))
+    acc = results[0].account
+    if not gate(results) or acc is None:
+        raise AmetrikaError(f"account {account} is not valid; fix the findings above")
+    listed = [r for r in acc.recipients if r.lower() == address.lower()]
+    if not listed:
         raise AmetrikaError(
             f"{address} is not in test.recipients of {acc.id}; add it there "
             "first (in a reviewed pull request)"
         )
-    code = code_for(key, acc.id, address)
-    msg = EmailMessage(policy=SMTP)
-    msg["From"] = f"{acc.sender.from_name} <{acc.sender.from_address}>"
-    msg["To"] = address
-    msg["Subject"] = f"Verification code for test e-mails of {acc.name}: {code}"
-    msg["X-Ametrika-Verification"] = acc.id
-    msg.set_content(
-        f"Your verification code is {code}.\n\nIt allows test e-mails of the account "
-        f"{acc.name} to be sent to this address. To confirm, run:\n\n"
-        f"    ametrika-gitops recipients confirm {acc.id} {address} {code}\n\n"
-        "The code is valid until tomorrow. If you did not expect it, ignore this e-mail.\n"
-    )
+    recipient = listed[0]  # as the account file writes it: the value validation checked
+    now = utc_now()
+    code = code_for(key, acc.id, recipient, day_of(now))
+    data = message_bytes(verification_message(project, results[0], recipient, code, now))
     try:
         with Session(endpoint_for(acc)) as session:
-            session.send(envelope_sender(acc), address, msg.as_bytes(policy=SMTP))
+            session.send(envelope_sender(acc), recipient, data)
     except SendError as exc:
         raise AmetrikaError(f"the code could not be sent: {exc}") from None
     click.echo(

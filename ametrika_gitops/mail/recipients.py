@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -37,14 +37,21 @@ def _mac(key: bytes, *parts: str) -> str:
     ).hexdigest()
 
 
+def day_of(now: datetime | None = None) -> int:
+    """The day number (UTC) a code belongs to; ``now`` is passed in by tests."""
+    return int((now or datetime.now(timezone.utc)).timestamp()) // DAY
+
+
 def code_for(key: bytes, account: str, address: str, day: int | None = None) -> str:
-    day = int(time.time()) // DAY if day is None else day
+    day = day_of() if day is None else day
     digest = _mac(key, "code-v1", account, address.lower(), str(day))
     return f"{int(digest[:12], 16) % 10**8:08d}"
 
 
-def code_is_valid(key: bytes, account: str, address: str, code: str) -> bool:
-    today = int(time.time()) // DAY
+def code_is_valid(
+    key: bytes, account: str, address: str, code: str, now: datetime | None = None
+) -> bool:
+    today = day_of(now)
     return any(
         hmac.compare_digest(code_for(key, account, address, d), code.strip())
         for d in (today, today - 1)

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 from xml.etree import ElementTree as ET
 
 from ametrika_gitops.check.pipeline import Checked
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.diagnostics import Progress
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
+from ametrika_gitops.mail.message import (
+    Clock,
+    MessageIds,
+    WhiteLabelError,
+    build_message,
+    envelope_sender,
+    message_bytes,
+    new_message_id,
+    sender_domain,
+    utc_now,
+)
 from ametrika_gitops.mail.recipients import is_verified, verify_key
 from ametrika_gitops.mail.transport import Endpoint, SendError, Session, endpoint_for
 from ametrika_gitops.render.emails import Email
@@ -20,6 +31,14 @@ CUSTOM_HINT = (
     "the hosted service or the white-label analytics-report.com always work"
 )
 
+WHITE_LABEL_HINT = (
+    "in analytics-report mode nothing may name Ametrika: rename what is named, "
+    "or use mode: ametrika"
+)
+
+
+Status = Literal["sent", "captured", "failed", "skipped"]
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -27,7 +46,7 @@ class Outcome:
     type_id: str
     locale: str
     recipient: str
-    status: str  # sent | captured | failed | skipped
+    status: Status
     step: str = ""
     detail: str = ""
     hint: str = ""
@@ -64,6 +83,7 @@ class Pending:
 
 
 def _fail_all(items: list[Pending], step: str, detail: str, hint: str) -> list[Outcome]:
+    """Every item failed at ``step`` (one outcome each, with the same reason)."""
     return [
         Outcome(
             p.account.id, p.mail.type_id, p.mail.locale, p.recipient, "failed", step, detail, hint
@@ -77,8 +97,11 @@ def prepare(
     selection: Selection,
     root: Path,
     require_verified: bool,
+    clock: Clock = utc_now,
+    message_ids: MessageIds = new_message_id,
 ) -> tuple[list[Pending], list[Outcome]]:
-    """The messages to send, and the outcomes already known (refusals, skips)."""
+    """The messages to send, and the outcomes already known (refusals, skips). ``clock`` and
+    ``message_ids`` give each message its Date and Message-ID."""
     key = verify_key() if require_verified else b""
     pending: list[Pending] = []
     outcomes: list[Outcome] = []
@@ -125,7 +148,25 @@ def prepare(
             continue
         for mail in mails:
             for rcpt in account.recipients:
-                data = message_bytes(build_message(account, mail, rcpt))
+                try:
+                    msg = build_message(
+                        account, mail, rcpt, clock(), message_ids(sender_domain(account))
+                    )
+                    data = message_bytes(msg)
+                except WhiteLabelError as exc:
+                    outcomes.append(
+                        Outcome(
+                            account.id,
+                            mail.type_id,
+                            mail.locale,
+                            rcpt,
+                            "failed",
+                            "white label",
+                            str(exc),
+                            WHITE_LABEL_HINT,
+                        )
+                    )
+                    continue
                 pending.append(Pending(account, mail, rcpt, data))
     return pending, outcomes
 

@@ -32,16 +32,38 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class AttachmentSpec:
+    """The file an e-mail type carries: its name comes from a variable; test sends attach
+    the sample content."""
+
+    variable: str
+    content_type: str
+    sample: str
+
+
+@dataclass(frozen=True)
 class EmailType:
     id: str
     purpose: str
     footer: bool
     locales: tuple[str, ...]
     variables: tuple[Variable, ...]
+    unsubscribe: bool = False  # recurring mail: List-Unsubscribe (one click) and its Post
+    attachment: AttachmentSpec | None = None
 
     @property
     def names(self) -> frozenset[str]:
         return frozenset(v.name for v in self.variables)
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header the tool adds, as the catalogue documents it."""
+
+    name: str
+    types: str
+    value: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,8 @@ class Catalog:
     types: Mapping[str, EmailType]
     footer_variables: tuple[Variable, ...]
     owners: tuple[str, ...] = ()
+    headers: tuple[Header, ...] = ()
+    layout: Mapping[str, str] | None = None  # the layout's variables → what each holds
 
     def context(
         self, variables: tuple[Variable, ...], locale: str, bound: Mapping[str, Any]
@@ -82,6 +106,16 @@ def _variables(raw: Any, where: str) -> tuple[Variable, ...]:
     return tuple(out)
 
 
+def _attachment(raw: Any, variables: Any, tid: str) -> AttachmentSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("name") not in variables:
+        raise RepositoryError(
+            f"{CATALOG}: types.{tid}.attachment.name must name one of the type's variables"
+        )
+    return AttachmentSpec(str(raw["name"]), str(raw["content_type"]), str(raw["sample"]))
+
+
 def load_catalog(root: Path) -> Catalog:
     doc, diags = load_file(root / CATALOG, CATALOG)
     if doc is None or diags:
@@ -98,8 +132,16 @@ def load_catalog(root: Path) -> Catalog:
                 bool(spec["footer"]),
                 tuple(spec.get("locales", locales)),
                 _variables(spec.get("variables", {}), f"types.{tid}"),
+                bool(spec.get("unsubscribe", False)),
+                _attachment(spec.get("attachment"), spec.get("variables", {}), tid),
             )
         footer = _variables(data["footer"]["variables"], "footer")
+        headers = tuple(
+            Header(str(name), str(h["types"]), str(h["value"]), str(h["description"]))
+            for name, h in data.get("headers", {}).items()
+        )
     except (KeyError, TypeError) as exc:
         raise RepositoryError(f"{CATALOG} is malformed: missing {exc}") from exc
-    return Catalog(locales, types, footer, tuple(str(o) for o in data.get("owners", [])))
+    owners = tuple(str(o) for o in data.get("owners", []))
+    layout = {str(k): str(v) for k, v in data.get("layout", {}).items()}
+    return Catalog(locales, types, footer, owners, headers, layout)

@@ -149,6 +149,9 @@ class Engine:
         self._checked: dict[
             tuple[str, str, frozenset[str]], tuple[tuple[int, str, str, str], ...]
         ] = {}
+        from ametrika_gitops.render.filters import register_filters
+
+        register_filters(self.html_env, self.text_env)  # Babel formats; button() in HTML
 
     def original(self, locale: str, type_id: str, kind: str) -> Source:
         file = _original_file(locale, type_id, kind)

@@ -52,7 +52,13 @@ def find_browser() -> str | None:
     return None
 
 
+# (suffix, window) of each screenshot: a desktop client, and a phone 375 CSS pixels wide
+# (an iPhone's), where the layout's media query turns the 600-pixel card into the full width.
+VIEWPORTS = (("", "700,1100"), (".mobile", "375,812"))
+
+
 def screenshots(pages: list[Path]) -> list[Path]:
+    """``<page>.png`` (desktop) and ``<page>.mobile.png`` (375 pixels wide) of each page."""
     browser = find_browser()
     if browser is None:
         raise AmetrikaError(
@@ -62,26 +68,31 @@ def screenshots(pages: list[Path]) -> list[Path]:
         )
     shots = []
     for page in pages:
-        png = page.with_suffix(".png")
-        run = subprocess.run(
-            [
-                browser,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                f"--screenshot={png}",
-                "--window-size=700,1100",
-                page.resolve().as_uri(),
-            ],
-            capture_output=True,
-            timeout=120,
-            check=False,
-        )
-        if run.returncode != 0 or not png.exists():
-            raise AmetrikaError(
-                f"Chromium could not take {png.name}: "
-                f"{run.stderr.decode(errors='replace').strip()[-300:]}"
-            )
-        shots.append(png)
+        for suffix, window in VIEWPORTS:
+            png = page.with_name(f"{page.stem}{suffix}.png")
+            _shoot(browser, page, png, window)
+            shots.append(png)
     return shots
+
+
+def _shoot(browser: str, page: Path, png: Path, window: str) -> None:
+    run = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--screenshot={png}",
+            f"--window-size={window}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    if run.returncode != 0 or not png.exists():
+        raise AmetrikaError(
+            f"Chromium could not take {png.name}: "
+            f"{run.stderr.decode(errors='replace').strip()[-300:]}"
+        )

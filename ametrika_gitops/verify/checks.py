@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,10 +11,20 @@ import dns.resolver
 
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.dns.records import Record, desired_records, organizational_domain
-from ametrika_gitops.verify.lookup import OK, Answer, query
+from ametrika_gitops.verify import doubts
+from ametrika_gitops.verify.lookup import NODATA, OK, Answer, query
+from ametrika_gitops.verify.spf_dns import resolver_for_pyspf
+from ametrika_gitops.verify.states import (
+    ADVICE,
+    ADVICE_OK,
+    MISSING,
+    PASSING,
+    UNREACHABLE,
+    VERIFIED,
+    WRONG,
+    State,
+)
 
-VERIFIED, MISSING, WRONG, UNREACHABLE = "verified", "missing", "wrong", "unreachable"
-ADVICE_OK, ADVICE = "ok", "advice"
 PLATFORM_IPS = "AMETRIKA_PLATFORM_SENDING_IPS"
 
 
@@ -26,7 +34,7 @@ class Check:
     purpose: str
     rtype: str
     name: str
-    state: str
+    state: State
     expected: str = ""
     found: str = ""
     detail: str = ""
@@ -34,7 +42,7 @@ class Check:
 
     @property
     def failed(self) -> bool:
-        return self.required and self.state != VERIFIED
+        return self.required and self.state not in PASSING
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ def _unanswered(rec: Record, ans: Answer, what: str = "") -> Check:
     return Check(rec.account, rec.purpose, rec.type, rec.name, state, rec.content, "", detail)
 
 
-def dkim_key_problem(txt: str) -> tuple[str, str]:
+def dkim_key_problem(txt: str) -> tuple[State, str]:
     """(state, detail) of the DKIM key record behind a selector."""
     import dkim.crypto
     import dkim.util
@@ -77,20 +85,11 @@ def dkim_key_problem(txt: str) -> tuple[str, str]:
         return WRONG, "p= is not a base64 DER RSA public key"
     if bits < 1024:
         return WRONG, f"{bits}-bit key: receivers reject keys under 1024 bits (RFC 8301)"
-    if bits < 2048:
-        return VERIFIED, f"{bits}-bit key; 2048 bits recommended"
-    return VERIFIED, f"{bits}-bit RSA key"
-
-
-@contextmanager
-def _default_resolver(resolver: dns.resolver.Resolver) -> Iterator[None]:
-    """pyspf asks dnspython's default resolver: make it ours for the evaluation."""
-    saved = dns.resolver.default_resolver
-    dns.resolver.default_resolver = resolver
-    try:
-        yield
-    finally:
-        dns.resolver.default_resolver = saved
+    size = f"{bits}-bit key; 2048 bits recommended" if bits < 2048 else f"{bits}-bit RSA key"
+    doubt = doubts.dkim_key_doubt(tags)
+    if doubt is not None:
+        return doubt[0], f"{size}; {doubt[1]}"
+    return VERIFIED, size
 
 
 def platform_ips() -> list[str]:
@@ -104,7 +103,7 @@ def spf_for(
     import spf
 
     results = []
-    with _default_resolver(resolver):
+    with resolver_for_pyspf(resolver):
         for ip in ips:
             result, explanation = spf.check2(i=ip, s=sender, h=helo)
             results.append((ip, result, explanation))
@@ -116,6 +115,10 @@ def spf_for(
 
 def _check_cname(rec: Record, r: Resolvers) -> Check:
     ans = query(r.zone, rec.name, "CNAME")
+    if ans.status == NODATA and rec.purpose.startswith("dkim"):
+        instead = doubts.instead_of_cname(rec.name, r.zone)
+        if instead is not None:
+            return Check(rec.account, rec.purpose, "CNAME", rec.name, WRONG, rec.content, *instead)
     if ans.status != OK:
         return _unanswered(rec, ans)
     found = ", ".join(ans.values)
@@ -124,6 +127,7 @@ def _check_cname(rec: Record, r: Resolvers) -> Check:
     if rec.purpose.startswith("dkim"):
         key = query(r.world, rec.content, "TXT")
         if key.status != OK:
+            # The CNAME is right: what is wrong is on the platform's side, behind it.
             state = UNREACHABLE if not key.reachable else WRONG
             return Check(
                 rec.account,
@@ -131,9 +135,10 @@ def _check_cname(rec: Record, r: Resolvers) -> Check:
                 "CNAME",
                 rec.name,
                 state,
-                rec.content,
-                found,
-                f"no DKIM key behind it ({rec.content}: {key.status})",
+                f"a DKIM key (TXT v=DKIM1) at {rec.content}",
+                f"no key there ({key.status})",
+                f"no DKIM key behind it ({rec.content}: {key.status}); the CNAME itself is "
+                "right: the platform must publish the key",
             )
         if len(key.values) != 1:
             return Check(
@@ -168,6 +173,11 @@ def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
             found,
             f"no valid SPF record through it: {result.get('error', 'none found')}",
         )
+    problem = _return_path_doubt(rec, result, r)
+    if problem is not None:
+        return Check(
+            rec.account, rec.purpose, "CNAME", rec.name, problem[0], rec.content, found, problem[1]
+        )
     ips = platform_ips()
     if not ips:
         return Check(
@@ -192,6 +202,19 @@ def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
         found,
         detail,
     )
+
+
+def _return_path_doubt(
+    rec: Record, spf_result: dict[str, Any], r: Resolvers
+) -> tuple[State, str] | None:
+    """A return path whose SPF lets anyone pass, or that cannot receive bounces."""
+    nobody, _ = spf_for(
+        rec.name, f"{rec.account}@{rec.name}", [doubts.NOBODY_IP], rec.name, r.world
+    )
+    open_to_all = doubts.spf_lets_anyone_pass(spf_result, nobody)
+    if open_to_all is not None:
+        return WRONG, open_to_all
+    return doubts.bounce_problem(rec.name, r.world)
 
 
 def _check_ownership(rec: Record, r: Resolvers) -> Check:
@@ -241,12 +264,12 @@ def _check_dmarc(rec: Record, domain: str, r: Resolvers) -> Check:
             rec.name,
             WRONG,
             rec.content,
-            str(result.get("record") or ""),
+            str(result.get("record") or "") or doubts.dmarc_records(domain, r.world),
             error,
         )
     tags = result.get("tags") or result.get("parsed", {}).get("tags", {})
-    policy = tags.get("p", {}).get("value", "?")
-    notes = [f"p={policy} at _dmarc.{result.get('location', domain)}"]
+    _, headline, doubt = doubts.effective_dmarc(domain, result.get("location", domain), tags)
+    notes = [headline]
     if tags.get("aspf", {}).get("value") == "s":
         notes.append(
             "aspf=s: SPF can never align with the return path <rp>.D; only DKIM will pass DMARC"
@@ -257,7 +280,7 @@ def _check_dmarc(rec: Record, domain: str, r: Resolvers) -> Check:
         "dmarc",
         "TXT",
         f"_dmarc.{result.get('location', domain)}",
-        VERIFIED,
+        doubt or VERIFIED,
         rec.content,
         str(result.get("record", "")),
         "; ".join(notes),

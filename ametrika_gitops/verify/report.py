@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from ametrika_gitops.config.model import PLATFORM_ADDRESSES, Account
 from ametrika_gitops.diagnostics import Diagnostic, error, render, warning
 from ametrika_gitops.verify.checks import Check
+from ametrika_gitops.verify.states import MISSING, WARNING, WRONG
 
 SYMBOL = {
     "verified": "✔",
+    "warning": "⚠",
     "missing": "✘",
     "wrong": "✘",
     "unreachable": "?",
@@ -54,12 +56,17 @@ def _sentence(detail: str) -> str:
 
 def _line(c: Check) -> str:
     parts = [f"  {c.state:<11} {c.rtype:<5} {c.name}  ({c.purpose})"]
-    if c.state in ("wrong", "missing") and c.expected:
+    if c.state in (WRONG, MISSING) and c.expected:
         parts.append(f"      expected: {c.expected}")
         parts.append(f"      found:    {c.found or '(nothing)'}")
     if c.detail:
         parts.append(f"      {_sentence(c.detail)}")
     return "\n".join(parts)
+
+
+def _warnings(checks: list[Check]) -> str:
+    n = sum(c.state == WARNING for c in checks)
+    return f", {n} warning{'s' if n != 1 else ''}" if n else ""
 
 
 def _nameservers_failed(mine: list[Check]) -> Check | None:
@@ -79,8 +86,11 @@ def _verdict(account: str, mine: list[Check], servers: dict[str, str]) -> str:
     if not required:
         return f"{account}: advice only, nothing required {asked}"
     if not failed:
-        return f"{account}: all required records verified {asked}"
-    return f"{account}: {failed} of {len(required)} required records not verified {asked}"
+        return f"{account}: all required records verified{_warnings(mine)} {asked}"
+    return (
+        f"{account}: {failed} of {len(required)} required records not verified"
+        f"{_warnings(mine)} {asked}"
+    )
 
 
 def render_text(report: Report) -> str:
@@ -98,7 +108,7 @@ def render_text(report: Report) -> str:
     n = len(checks)
     out.append(
         f"{n} check{'s' if n != 1 else ''}, {failed} required "
-        f"record{'s' if failed != 1 else ''} not verified"
+        f"record{'s' if failed != 1 else ''} not verified{_warnings(checks)}"
     )
     return "\n".join(out) + "\n"
 

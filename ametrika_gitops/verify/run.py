@@ -10,8 +10,9 @@ import dns.resolver
 from ametrika_gitops.config.model import Account
 from ametrika_gitops.dns.records import zone_guess
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.verify.checks import UNREACHABLE, Check, Resolvers, advise_smtp, verify_hosted
+from ametrika_gitops.verify.checks import Check, Resolvers, advise_smtp, verify_hosted
 from ametrika_gitops.verify.lookup import OK, make_resolver, query
+from ametrika_gitops.verify.states import UNREACHABLE
 
 
 def parse_server(text: str) -> tuple[str, int]:
