@@ -1,20 +1,30 @@
-"""Requests and wall time to plan and apply N hosted accounts on one zone, against the
-Cloudflare API emulator: ametrika-gitops (batch endpoint) and octoDNS with octodns-cloudflare
-(one request per record), the same records for both.
+"""Requests and wall time to plan and apply N hosted accounts on Z zones (default 1), against
+the Cloudflare API emulator: ametrika-gitops (batch endpoint) and octoDNS with octodns-cloudflare
+(one request per record), the same records for both, the same emulator settings for both.
 
     python3 -m venv /tmp/octo && /tmp/octo/bin/pip install octodns==1.22.0 octodns-cloudflare==1.2.0
     python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync 10 100 1000
+    python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync --latency-ms 50 1000
+    python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync --zones 100 1000
+
+With one zone it is `example.com`; with Z > 1, account i goes to zone `zone{i % Z}.example`.
+`--latency-ms` makes the emulator sleep that long before answering each request, modelling a
+network round trip to Cloudflare (0: loopback, nothing added). `--repeat R` gives the median wall
+time of R runs, each against a fresh emulator.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ametrika_gitops.config.model import Account, Dmarc, Hosted, Sender
@@ -22,7 +32,6 @@ from ametrika_gitops.dns.records import desired_records
 from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
-ZONE = "example.com"
 TOKEN = "bench-token"
 ACCOUNT = """\
 version: 1
@@ -31,44 +40,54 @@ sender:
   mode: hosted
   from_name: Account {id}
   hosted:
-    domain: mail-{id}.example.com
-    from_address: news@mail-{id}.example.com
+    domain: mail-{id}.{zone}
+    from_address: news@mail-{id}.{zone}
     verification: "token-{id}"
-    dns: {{provider: cloudflare, zone: example.com}}
+    dns: {{provider: cloudflare, zone: {zone}}}
 """
 
 
-def account_ids(n: int) -> list[str]:
-    return [f"a{i:05d}" for i in range(n)]
+def zone_names(zones: int) -> list[str]:
+    return ["example.com"] if zones == 1 else [f"zone{i}.example" for i in range(zones)]
 
 
-def write_repo(dest: Path, n: int) -> None:
+def accounts(n: int, zones: int) -> list[tuple[str, str]]:
+    """(account id, its zone) for N accounts spread evenly over the zones."""
+    names = zone_names(zones)
+    return [(f"a{i:05d}", names[i % zones]) for i in range(n)]
+
+
+def write_repo(dest: Path, n: int, zones: int) -> None:
     for folder in ("templates", "schemas"):
         shutil.copytree(ROOT / folder, dest / folder)
     (dest / "accounts").mkdir()
-    for aid in account_ids(n):
-        (dest / "accounts" / f"{aid}.yaml").write_text(ACCOUNT.format(id=aid), encoding="utf-8")
+    for aid, zone in accounts(n, zones):
+        (dest / "accounts" / f"{aid}.yaml").write_text(
+            ACCOUNT.format(id=aid, zone=zone), encoding="utf-8"
+        )
 
 
-def octodns_zone(n: int) -> str:
+def octodns_zone(n: int, zones: int, zone: str) -> str:
     """The same records as octoDNS YAML (names relative to the zone, sorted, TXT ';' escaped)."""
     entries: dict[str, list[str]] = {}
-    for aid in account_ids(n):
+    for aid, in_zone in accounts(n, zones):
+        if in_zone != zone:
+            continue
         hosted = Hosted(
-            f"mail-{aid}.{ZONE}",
-            f"news@mail-{aid}.{ZONE}",
+            f"mail-{aid}.{zone}",
+            f"news@mail-{aid}.{zone}",
             f"token-{aid}",
             "amb",
             False,
             Dmarc(),
             "cloudflare",
-            ZONE,
+            zone,
         )
         acc = Account(
             aid, aid, ("@a",), ("en",), Sender("hosted", "x", "", None, None, hosted), (), {}, ""
         )
         for r in desired_records(acc):
-            name = r.name[: -len(ZONE) - 1]
+            name = r.name[: -len(zone) - 1]
             if r.type == "CNAME":
                 entries[name] = ["  type: CNAME", f"  value: {r.content}."]
             else:
@@ -80,7 +99,8 @@ def octodns_zone(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def octodns_config(zone_dir: Path, api_url: str) -> str:
+def octodns_config(zone_dir: Path, api_url: str, zones: list[str]) -> str:
+    targets = "".join(f"  {z}.:\n    sources: [config]\n    targets: [cloudflare]\n" for z in zones)
     return f"""\
 providers:
   config:
@@ -92,10 +112,7 @@ providers:
     api_url: {api_url}
     pagerules: false
 zones:
-  {ZONE}.:
-    sources: [config]
-    targets: [cloudflare]
-"""
+{targets}"""
 
 
 def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
@@ -119,49 +136,138 @@ def measure(
     return out
 
 
+def emulator(zones: list[str], plan: str, latency_ms: float) -> CloudflareEmulator:
+    """A fresh emulator for each tool, configured alike."""
+    emu = CloudflareEmulator(tokens={TOKEN: None}, latency_ms=latency_ms)
+    for zone in zones:
+        emu.add_zone(zone, plan)
+    return emu
+
+
+def live_records(emu: CloudflareEmulator, zones: list[str]) -> int:
+    return sum(len(emu.records(z)) for z in zones)
+
+
+Commands = Callable[[str], tuple[list[list[str]], dict[str, str]]]
+
+
+def plan_and_apply(
+    commands: Commands, cwd: Path, zones: list[str], args: argparse.Namespace
+) -> tuple[int, float, int, float, int]:
+    """(plan requests, plan s, apply requests, apply s, records in the zones afterwards), the
+    times the medians of ``args.repeat`` runs, each on a fresh emulator; ``commands`` gives the
+    plan and apply command lines and their environment for the emulator's base URL."""
+    plans, applies, counts, got = [], [], set(), 0
+    for _ in range(args.repeat):
+        emu = emulator(zones, args.plan, args.latency_ms)
+        with emu.running():
+            argvs, env = commands(emu.base_url)
+            (p_req, p_s), (a_req, a_s) = measure(argvs, cwd, env, emu)
+            got = live_records(emu, zones)
+        plans.append(p_s)
+        applies.append(a_s)
+        counts.add((p_req, a_req))
+    assert len(counts) == 1, f"request counts differ between runs: {counts}"
+    ((p_req, a_req),) = counts
+    return p_req, statistics.median(plans), a_req, statistics.median(applies), got
+
+
+def conditions(latency_ms: float) -> str:
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        model = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in lscpu.splitlines()
+                if line.startswith("Model name:")
+            ),
+            platform.processor(),
+        )
+    except OSError:
+        model = platform.processor()
+    return (
+        f"added round trip {latency_ms:g} ms a request; {os.cpu_count()} CPUs "
+        f"({model}); {platform.python_implementation()} {platform.python_version()}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 1000])
     parser.add_argument("--octodns", help="path to octodns-sync (octoDNS 1.22)")
-    parser.add_argument("--plan", default="free", help="the zone's Cloudflare plan")
+    parser.add_argument("--plan", default="free", help="the zones' Cloudflare plan")
+    parser.add_argument(
+        "--zones",
+        type=int,
+        default=1,
+        metavar="Z",
+        help="spread the accounts over Z zones (default 1: example.com)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="the emulator sleeps MS before answering each request, for both tools (default 0)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="R",
+        help="report the median time of R runs (default 1)",
+    )
     args = parser.parse_args()
+    if args.zones < 1 or args.latency_ms < 0 or args.repeat < 1:
+        parser.error("--zones and --repeat must be 1 or more, --latency-ms 0 or more")
     tool = [sys.executable, "-m", "ametrika_gitops"]
-    print("| accounts | records | tool | plan: requests | plan: s | apply: requests | apply: s |")
-    print("|---:|---:|---|---:|---:|---:|---:|")
+    names = zone_names(args.zones)
+    print(f"{conditions(args.latency_ms)}; median of {args.repeat} run(s)", flush=True)
+    print(
+        "| accounts | zones | records | tool | plan: requests | plan: s | apply: requests "
+        "| apply: s |"
+    )
+    print("|---:|---:|---:|---|---:|---:|---:|---:|")
     for n in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             repo = Path(tmp) / "repo"
-            write_repo(repo, n)
+            write_repo(repo, n, args.zones)
             records = 5 * n
-            emu = CloudflareEmulator(tokens={TOKEN: None})
-            emu.add_zone(ZONE, args.plan)
-            with emu.running():
-                env = {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": emu.base_url}
-                (p_req, p_s), (a_req, a_s) = measure(
-                    [[*tool, "plan"], [*tool, "apply", "--auto-approve"]], repo, env, emu
+
+            def ours(base_url: str) -> tuple[list[list[str]], dict[str, str]]:
+                return (
+                    [[*tool, "plan"], [*tool, "apply", "--auto-approve"]],
+                    {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": base_url},
                 )
-                assert len(emu.records(ZONE)) == records
+
+            p_req, p_s, a_req, a_s, got = plan_and_apply(ours, repo, names, args)
+            assert got == records
             print(
-                f"| {n:,} | {records:,} | ametrika-gitops | {p_req} | {p_s:.2f} | {a_req} | "
-                f"{a_s:.2f} |",
+                f"| {n:,} | {args.zones:,} | {records:,} | ametrika-gitops | {p_req:,} | "
+                f"{p_s:.2f} | {a_req:,} | {a_s:.2f} |",
                 flush=True,
             )
             if not args.octodns:
                 continue
-            zones = Path(tmp) / "zones"
-            zones.mkdir()
-            (zones / f"{ZONE}.yaml").write_text(octodns_zone(n), encoding="utf-8")
-            emu = CloudflareEmulator(tokens={TOKEN: None})
-            emu.add_zone(ZONE, args.plan)
-            with emu.running():
-                config = Path(tmp) / "octodns.yaml"
-                config.write_text(octodns_config(zones, emu.base_url), encoding="utf-8")
+            zone_dir = Path(tmp) / "zones"
+            zone_dir.mkdir()
+            for zone in names:
+                (zone_dir / f"{zone}.yaml").write_text(
+                    octodns_zone(n, args.zones, zone), encoding="utf-8"
+                )
+            config = Path(tmp) / "octodns.yaml"
+
+            def theirs(
+                base_url: str, config: Path = config, zone_dir: Path = zone_dir
+            ) -> tuple[list[list[str]], dict[str, str]]:
+                config.write_text(octodns_config(zone_dir, base_url, names), encoding="utf-8")
                 sync = [args.octodns, "--config-file", str(config)]
-                (p_req, p_s), (a_req, a_s) = measure([sync, [*sync, "--doit"]], Path(tmp), {}, emu)
-                got = len(emu.records(ZONE))
+                return [sync, [*sync, "--doit"]], {}
+
+            p_req, p_s, a_req, a_s, got = plan_and_apply(theirs, Path(tmp), names, args)
             print(
-                f"| {n:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | {p_req} | "
-                f"{p_s:.2f} | {a_req} | {a_s:.2f} |",
+                f"| {n:,} | {args.zones:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | "
+                f"{p_req:,} | {p_s:.2f} | {a_req:,} | {a_s:.2f} |",
                 flush=True,
             )
 

@@ -5,12 +5,18 @@ pagination (an empty page past the last), validations (CNAME conflicts, identica
 range, tokens), the batch endpoint (deletes, patches, puts, posts in that order, all or nothing,
 a per-request limit), rate limiting (429 with Retry-After), injected faults and a request log.
 
+It adds no delay of its own: Nagle's algorithm is off and each answer leaves in one write, so a
+keep-alive client never waits out a delayed ACK. ``latency_ms`` models a network round trip
+instead, the same for every client: it sleeps that long before answering each request (not each
+connection; connecting costs nothing extra).
+
     emu = CloudflareEmulator(tokens={"t0k3n": None})
     emu.add_zone("example.com")
     with emu.running():
         Cloudflare(api_token="t0k3n", base_url=emu.base_url)...
 
-``python -m ametrika_gitops.emulator --zone example.com --token T`` serves one from the shell.
+``python -m ametrika_gitops.emulator --zone example.com --token T [--latency-ms 50]`` serves one
+from the shell.
 """
 
 from __future__ import annotations
@@ -97,8 +103,14 @@ def _unquote_txt(content: str) -> str:
 
 
 class CloudflareEmulator:
-    def __init__(self, tokens: dict[str, set[str] | None] | None = None) -> None:
-        """``tokens`` maps each valid API token to the zone names it sees (None: all)."""
+    def __init__(
+        self, tokens: dict[str, set[str] | None] | None = None, latency_ms: float = 0
+    ) -> None:
+        """``tokens`` maps each valid API token to the zone names it sees (None: all);
+        ``latency_ms`` is slept before answering each request (a modelled round trip)."""
+        if latency_ms < 0:
+            raise ValueError("latency_ms must be 0 or more")
+        self.latency_ms = latency_ms
         self.tokens = tokens if tokens is not None else {"test-token": None}
         self.zones: dict[str, Zone] = {}
         self.log: list[LoggedRequest] = []
@@ -495,6 +507,9 @@ def _envelope(
 class _Handler(BaseHTTPRequestHandler):
     emu: CloudflareEmulator
     protocol_version = "HTTP/1.1"
+    # keep-alive: a small answer held back by Nagle until the client's delayed ACK (~40 ms on
+    # Linux) would be the emulator's own cost, paid by every request of a chatty client
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet: the log is in memory
         pass
@@ -507,6 +522,8 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         auth = self.headers.get("Authorization", "")
         token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+        if emu.latency_ms:
+            time.sleep(emu.latency_ms / 1000)
         with emu._lock:
             fault = next((f for f in emu.faults if f.matches(self.command, url.path)), None)
             if fault is not None:
@@ -546,13 +563,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, envelope, headers)
 
     def _send(self, status: int, envelope: dict[str, Any], headers: dict[str, str]) -> None:
+        # status line, headers and body in one write: split, the body waits for an ACK
         data = json.dumps(envelope).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in headers.items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        reason = self.responses[status][0] if status in self.responses else ""
+        lines = [
+            f"{self.protocol_version} {status} {reason}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+            "Content-Type: application/json",
+            f"Content-Length: {len(data)}",
+            *(f"{k}: {v}" for k, v in headers.items()),
+        ]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
