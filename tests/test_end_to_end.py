@@ -41,6 +41,7 @@ def test_applied_records_let_a_signed_compiled_email_pass(
     zones.add("TXT", "amk1.acme.dkim.ametrika.com", dkim_txt(key))  # the platform's side
     zones.add("TXT", "amk2.acme.dkim.ametrika.com", dkim_txt(key))
     zones.add("TXT", "acme.bounces.ametrika.com", "v=spf1 ip4:203.0.113.0/24 -all")
+    zones.add("MX", "acme.bounces.ametrika.com", "10 feedback.ametrika.com")  # the platform's
     zones.add("A", "track.ametrika.com", "203.0.113.80")
 
     project = Project.open(cf.repo)

@@ -67,6 +67,7 @@ def acme_zones(key: rsa.RSAPrivateKey) -> Zones:
     z.add("TXT", "amk1.acme.dkim.ametrika.com", dkim_txt(key))
     z.add("TXT", "amk2.acme.dkim.ametrika.com", dkim_txt(key))
     z.add("TXT", "acme.bounces.ametrika.com", "v=spf1 ip4:203.0.113.0/24 -all")
+    z.add("MX", "acme.bounces.ametrika.com", "10 feedback.ametrika.com")  # the platform's
     z.add("A", "track.ametrika.com", "203.0.113.80")
     z.add("MX", "acme.fr", "10 mx.acme.fr")  # where the DMARC reports (rua) go
     return z
