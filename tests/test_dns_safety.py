@@ -457,3 +457,36 @@ def test_offline_commands_do_not_import_the_sdk(repo: Path) -> None:
         [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True
     )
     assert run.stdout.strip().splitlines()[-1] == "[]"
+
+
+# -- issue #15: a large zone is read in part ----------------------------------------------
+
+
+def test_one_account_in_a_large_zone_reads_only_what_the_plan_depends_on(cf: Env) -> None:
+    cf.emu.add_zone("big.example", plan="pro")
+    zone = cf.emu.zone_named("big.example")
+    template = cf.emu.add_record("big.example", "A", "h.big.example", "192.0.2.1")
+    for i in range(1499):  # unrelated records, copied in directly (setup, not the API)
+        rid = f"{i + 10**6:032x}"
+        zone.records[rid] = template | {"id": rid, "name": f"h{i}.big.example"}
+    only(cf, ("acme", hosted("acme", "mail.big.example")))
+    cf.emu.add_record("big.example", "TXT", "amb.mail.big.example", "in the way")
+    cf.emu.add_record("big.example", "TXT", "x.old.big.example", "v", comment=MANAGED + "acme")
+    cf.emu.add_record("big.example", "NS", "other.big.example", "ns1.other.example")
+    mark = len(cf.emu.log)
+    code, out, err = cf.run("plan")
+    assert code == 1 and "error[dns-conflict]: CNAME amb.mail.big.example" in err
+    assert "zone 1/1 big.example: 3 of its 1503 records read" in err
+    reads = [r.query for r in cf.emu.log[mark:] if r.path.endswith("/dns_records")]
+    assert len(reads) == 5  # the first page, managed records, NS records, the domain, _dmarc
+    assert any("name.endswith=.mail.big.example" in q for q in reads)
+    # the managed record elsewhere is seen (held for deletion), the conflict stops acme alone
+    cf.emu.zone_named("big.example").records.pop(
+        next(r["id"] for r in cf.emu.records("big.example") if r["name"] == "amb.mail.big.example")
+    )
+    code, out, _ = cf.run("plan")
+    assert code == 0 and "held: - TXT   x.old.big.example" in out and "4 to add" in out
+    assert cf.run("plan", "--out", "plan.json")[0] == 0
+    cf.emu.add_record("big.example", "A", "www.big.example", "192.0.2.9")  # unrelated
+    assert cf.run("apply", "--auto-approve", "plan.json")[0] == 0
+    assert len(cf.managed("big.example")) == 5  # 4 added, the held one kept

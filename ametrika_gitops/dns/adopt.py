@@ -15,6 +15,7 @@ from ametrika_gitops.dns.live import find_zone
 from ametrika_gitops.dns.names import normalize_name
 from ametrika_gitops.dns.provider import (
     DNSProvider,
+    Focus,
     LiveRecord,
     ProviderError,
     RateLimited,
@@ -54,12 +55,13 @@ def find_adoptions(
     out: list[Adoption] = []
     for zone_id, members in sorted(by_zone.items(), key=lambda kv: zones[kv[0]].name):
         zone = zones[zone_id]
-        live = provider.records(zone)
+        desired = [r for a in members for r in desired_records(a)]
+        live = provider.records(zone, Focus.of(zone.name, [r.name for r in desired])).records
         progress(f"zone {zone.name}: {len(live)} records read")
         by_name: dict[str, list[LiveRecord]] = defaultdict(list)
         for r in live:
             by_name[normalize_name(r.name)].append(r)
-        for rec in (r for a in members for r in desired_records(a)):
+        for rec in desired:
             out += [Adoption(zone, r, rec) for r in by_name[rec.name] if adoptable(rec, r, scope)]
     return out, findings
 

@@ -119,7 +119,7 @@ def apply_zone(
             # on the way: read the zone again and send only what it does not show yet.
             reread = True
             before = len(todo)
-            todo = pending(todo, provider.records(zone), scope)
+            todo = pending(todo, provider.records(zone).records, scope)
             progress(
                 f"zone {zone.name}: {exc}; re-read the zone: {len(todo)} of {before} "
                 "changes still to make"
@@ -140,7 +140,7 @@ def _quota_before(
     if net_additions(zp) <= 0:
         return None
     if counted is None:
-        counted = len(provider.records(zone))
+        counted = provider.records(zone).total
     usage = provider.usage(zone) if needs_usage(zp, counted) else None
     return quota_problem(zone, zp, usage, counted)
 

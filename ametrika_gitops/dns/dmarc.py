@@ -107,8 +107,14 @@ def dns_lookup(lifetime: float = 5.0) -> Lookup:
     if configured:
         resolver = dns.resolver.Resolver(configure=False)
         servers = []
-        for entry in configured:
-            host, _, port = entry.rpartition(":") if entry.count(":") == 1 else (entry, "", "53")
+        for entry in configured:  # HOST, HOST:PORT, [IPv6] or [IPv6]:PORT
+            if entry.startswith("["):
+                host, _, rest = entry[1:].partition("]")
+                port = rest[1:] if rest.startswith(":") else "53"
+            elif entry.count(":") == 1:
+                host, _, port = entry.partition(":")
+            else:
+                host, port = entry, "53"
             servers.append(dns.nameserver.Do53Nameserver(host, port=int(port or 53)))
         resolver.nameservers = servers
     else:

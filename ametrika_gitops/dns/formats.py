@@ -50,10 +50,21 @@ def _why(c: Change) -> str:
     return f"{what}, account {r.account}" + (f"; {r.condition}" if r.condition else "")
 
 
+def _left_out(plan: Plan) -> list[str]:
+    """One line per reason: a zone over its quota leaves out all its accounts at once."""
+    by_message: dict[str, list[str]] = {}
+    for s in plan.skipped:
+        by_message.setdefault(s.message, []).append(s.account)
+    return [
+        f"left out: account{'s' if len(a) > 1 else ''} {', '.join(a)}: {m}"
+        for m, a in by_message.items()
+    ]
+
+
 def render_text(plan: Plan) -> str:
     out = [f"Plan ({'live' if plan.live else 'offline'}): {_summary(plan)}"]
     out += [f"note: {n}" for n in plan.notes]
-    out += [f"left out: account {s.account}: {s.message}" for s in plan.skipped]
+    out += _left_out(plan)
     for z in plan.zones:
         out.append("")
         out.append(f"zone {z.zone} ({z.provider}; accounts: {', '.join(z.accounts)})")

@@ -23,6 +23,7 @@ from ametrika_gitops.dns.ownership import managed_comment
 from ametrika_gitops.dns.plan import Plan, Skipped, ZonePlan
 from ametrika_gitops.dns.provider import (
     DNSProvider,
+    Focus,
     LiveRecord,
     ProviderError,
     RateLimited,
@@ -114,6 +115,7 @@ class _Reader:
         self.visible = visible
         self.lookup = lookup
         self.read: dict[str, list[LiveRecord]] = {}
+        self.total: dict[str, int] = {}
 
     def org_dmarc(self, org: str) -> dmarc.Found:
         name = f"_dmarc.{org}"
@@ -124,7 +126,12 @@ class _Reader:
         if zone.id in self.read:
             here = [r for r in self.read[zone.id] if r.name.rstrip(".").lower() == name]
         else:
-            here = self.provider.records_named(zone, name)
+            try:
+                here = self.provider.records_named(zone, name)
+            except RateLimited:
+                raise
+            except ProviderError as exc:
+                return dmarc.Unknown(name, str(exc))
         for r in here:
             if r.type == "CNAME":
                 return dmarc.Existing(name, f"zone {zone.name}", f"CNAME {r.content}")
@@ -135,27 +142,44 @@ class _Reader:
 
 
 def _read_all(
-    reader: _Reader, zones: list[ZoneInfo], workers: int, progress: Progress
+    reader: _Reader,
+    zones: list[ZoneInfo],
+    focus: dict[str, Focus | None],
+    workers: int,
+    progress: Progress,
 ) -> dict[str, ProviderError]:
     countdown = Countdown(len(zones), progress)
     failed: dict[str, ProviderError] = {}
 
     def one(zone: ZoneInfo) -> None:
         try:
-            records = reader.provider.records(zone)
+            listing = reader.provider.records(zone, focus.get(zone.id))
         except RateLimited:
             raise
         except ProviderError as exc:
             failed[zone.id] = exc
             countdown.tick(zone.name, f"FAILED: {exc}")
             return
-        reader.read[zone.id] = records
-        countdown.tick(zone.name, f"{len(records)} records read")
+        reader.read[zone.id] = listing.records
+        reader.total[zone.id] = listing.total
+        n = len(listing.records)
+        read = (
+            f"{n} records read"
+            if n == listing.total
+            else (f"{n} of its {listing.total} records read (those the plan depends on)")
+        )
+        countdown.tick(zone.name, read)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for future in [pool.submit(one, z) for z in zones]:
             future.result()  # a rate limit stops the run: the budget is spent for everyone
     return failed
+
+
+def _focus(zone: ZoneInfo, members: list[Account]) -> Focus:
+    names = [r.name for a in members for r in desired_records(a)]
+    orgs = {organizational_domain(a.sender.hosted.domain) for a in members if a.sender.hosted}
+    return Focus.of(zone.name, [*names, *(f"_dmarc.{o}" for o in orgs)])
 
 
 def _outside_dmarc(
@@ -218,7 +242,10 @@ def live_plan(
                 "or moved off Cloudflare are found there with --allow-delete ACCOUNT"
             )
         reader = _Reader(provider, visible, lookup)
-        failed = _read_all(reader, to_read, options.workers, progress)
+        # A large zone is read in part: the accounts' names, and the managed and NS records
+        # (all that a plan can change or delete, or that can stop it).
+        focus: dict[str, Focus | None] = {z.id: _focus(z, by_zone.get(z.id, [])) for z in to_read}
+        failed = _read_all(reader, to_read, focus, options.workers, progress)
         in_scope = {a.id for a in accounts}
         cache: dict[str, dmarc.Found] = {}
         diffs: list[tuple[ZoneInfo, ZoneDiff]] = []
@@ -255,7 +282,7 @@ def live_plan(
             options.max_deletes,
         )
         for (zone, zd), zp in zip(diffs, guarded.zones):
-            counted = len(reader.read[zone.id])
+            counted = reader.total[zone.id]
             over = quota_problem(zone, zp, _usage(provider, zone, zp, counted), counted)
             if over is not None:
                 findings += [Finding(a, "dns-zone-quota", over, QUOTA_HINT) for a in zp.accounts]

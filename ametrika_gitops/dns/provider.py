@@ -6,7 +6,7 @@ zones and the provider against a real protocol server.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -96,6 +96,40 @@ class LiveRecord:
 
 
 @dataclass(frozen=True)
+class Listing:
+    """Records read from a zone: all of them, or (a large zone, read with a focus) those at the
+    focused names, the NS records and the records carrying an ownership comment."""
+
+    records: list[LiveRecord]
+    total: int  # records in the whole zone
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The names a plan depends on: for a large zone, only these are read (and the zone's NS
+    records and managed records), not its thousands of others."""
+
+    suffixes: tuple[str, ...] = ()  # these names' subdomains (the sending domains)
+    names: tuple[str, ...] = ()  # single names
+
+    @classmethod
+    def of(cls, zone: str, names: Iterable[str]) -> Focus:
+        """Each name's parent as a suffix (``amb.mail.acme.fr`` → ``mail.acme.fr``), or the
+        name itself when its parent is the apex; suffixes under another one are dropped."""
+        suffixes: set[str] = set()
+        exact: set[str] = set()
+        for n in names:
+            parent = n.split(".", 1)[1] if "." in n else ""
+            if parent and parent != zone and parent.endswith("." + zone):
+                suffixes.add(parent)
+            else:
+                exact.add(n)
+        top = {s for s in suffixes if not any(s.endswith("." + o) for o in suffixes)}
+        rest = {n for n in exact if not any(n.endswith("." + o) for o in top)}
+        return cls(tuple(sorted(top)), tuple(sorted(rest)))
+
+
+@dataclass(frozen=True)
 class RecordWrite:
     """A record as written: TXT content unquoted and unsplit (the provider encodes it)."""
 
@@ -120,8 +154,9 @@ class DNSProvider(Protocol):
         """Every zone the credentials can see."""
         ...
 
-    def records(self, zone: ZoneInfo) -> list[LiveRecord]:
-        """Every record of the zone, with shadowing metadata."""
+    def records(self, zone: ZoneInfo, focus: Focus | None = None) -> Listing:
+        """The zone's records with shadowing metadata: all of them, or for a large zone and a
+        focus, those the focus names (plus NS and managed records)."""
         ...
 
     def records_named(self, zone: ZoneInfo, name: str) -> list[LiveRecord]:

@@ -14,7 +14,7 @@ import jsonschema
 from ametrika_gitops.config.model import CLOUDFLARE
 from ametrika_gitops.dns.diff import fingerprint
 from ametrika_gitops.dns.plan import Plan, plan_from_data, seal_of
-from ametrika_gitops.dns.provider import DNSProvider, ZoneInfo
+from ametrika_gitops.dns.provider import DNSProvider, Focus, ZoneInfo
 from ametrika_gitops.errors import AmetrikaError
 
 PLAN_SCHEMA = "schemas/plan.schema.json"
@@ -104,10 +104,10 @@ def stale_zones(
         elif zp.fingerprint is None:
             stale.append(f"{zp.zone} (the plan has no fingerprint: make it with a token)")
         else:
-            live = provider.records(zone)
+            listing = provider.records(zone, Focus.of(zone.name, zp.watched))
             if counted is not None:
-                counted[zone.name] = len(live)
-            if fingerprint(zone.name, live, zp.watched) != zp.fingerprint:
+                counted[zone.name] = listing.total
+            if fingerprint(zone.name, listing.records, zp.watched) != zp.fingerprint:
                 stale.append(zp.zone)
     return stale
 

@@ -31,8 +31,8 @@ def _unknown(data: dict[str, Any], allowed: set[str]) -> list[str]:
 def load_settings(root: Path, shown: str = SETTINGS_FILE) -> tuple[Settings, list[Diagnostic]]:
     """The settings, or the defaults when the file does not exist."""
     path = root / SETTINGS_FILE
-    if not path.is_file():
-        return Settings(), []
+    if not path.is_file() or not path.read_text(encoding="utf-8", errors="replace").strip():
+        return Settings(), []  # absent or empty: the defaults
     doc, diags = load_file(path, shown)
     if doc is None or diags:
         return Settings(), diags

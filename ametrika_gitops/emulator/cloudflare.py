@@ -399,16 +399,22 @@ class CloudflareEmulator:
             rest = parts[3:]
             if not rest and method == "GET":
                 recs = sorted(z.records.values(), key=lambda r: (r["name"], r["type"], r["id"]))
+                # the filters the tool uses (case-insensitive, like Cloudflare's)
                 name = query.get("name") or query.get("name.exact")
                 if name:
                     recs = [r for r in recs if r["name"] == name.lower().rstrip(".")]
+                if "name.endswith" in query:
+                    end = query["name.endswith"].lower()
+                    recs = [r for r in recs if r["name"].endswith(end)]
+                if "comment.startswith" in query:
+                    start = query["comment.startswith"].lower()
+                    recs = [r for r in recs if (r["comment"] or "").lower().startswith(start)]
                 if "type" in query:
                     recs = [r for r in recs if r["type"] == query["type"].upper()]
-                shown = [dict(r) for r in recs]
+                page, info = self._page(recs, query, 100, 5, 5_000_000)
                 if query.get("include_shadow_metadata") == "true":
-                    shown = with_shadow_metadata(z.name, shown)
-                items, info = self._page(shown, query, 100, 5, 5_000_000)
-                return items, info
+                    return with_shadow_metadata(z.name, list(z.records.values()), page), info
+                return [dict(r) for r in page], info
             if rest == ["usage"] and method == "GET":
                 return {"record_quota": z.record_quota, "record_usage": len(z.records)}, None
             if not rest and method == "POST":

@@ -12,10 +12,13 @@ def _at_or_below(name: str, cut: str) -> bool:
     return name == cut or name.endswith("." + cut)
 
 
-def with_shadow_metadata(zone: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_shadow_metadata(
+    zone: str, records: list[dict[str, Any]], shown: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Copies of ``shown`` (some of the zone's ``records``) with their shadow metadata."""
     cuts = [r for r in records if r["type"] == "NS" and r["name"] != zone]
     out = []
-    for r in records:
+    for r in shown:
         meta = dict(r.get("meta") or {})
         by = [
             ns["id"]
