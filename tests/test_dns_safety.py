@@ -490,3 +490,27 @@ def test_one_account_in_a_large_zone_reads_only_what_the_plan_depends_on(cf: Env
     cf.emu.add_record("big.example", "A", "www.big.example", "192.0.2.9")  # unrelated
     assert cf.run("apply", "--auto-approve", "plan.json")[0] == 0
     assert len(cf.managed("big.example")) == 5  # 4 added, the held one kept
+
+
+def test_a_live_plan_with_held_and_left_out_follows_its_schema(cf: Env) -> None:
+    import jsonschema
+
+    only(cf, ("acme", hosted("acme", "mail.acme.fr")), ("beta", hosted("beta", "beta.acme.fr")))
+    cf.emu.add_record("acme.fr", "A", "amb.beta.acme.fr", "192.0.2.1")
+    cf.emu.add_record("acme.fr", "TXT", "x.gone.acme.fr", "v", comment=MANAGED + "gone")
+    code, out, _ = cf.run("plan", "--format", "json", "--out", "plan.json")
+    assert code == 1
+    data = json.loads(out)
+    schema = json.loads((cf.repo / "schemas" / "plan.schema.json").read_text())
+    jsonschema.validate(data, schema)
+    assert data["summary"]["held"] == 1 and data["zones"][0]["held"][0]["release"] == (
+        "--allow-delete gone"
+    )
+    assert [s["account"] for s in data["skipped"]] == ["beta"]
+    # the seal a reviewer saw is the one apply shows before asking
+    _, text, _ = cf.run("plan")
+    seal = next(line for line in text.splitlines() if line.startswith("seal: "))
+    assert seal.split()[1] == data["seal"]
+    code, out, err = cf.run("apply", "--auto-approve", "plan.json")
+    assert code == 1 and seal in out and "left out: beta" in err
+    assert len(cf.managed("acme.fr")) == 5  # acme's 4 added; gone's held record kept

@@ -144,7 +144,10 @@ def plan(
     left_out = _report(diags)
     _warn_unused(allow_delete, the_plan)
     if out is not None:
-        out.write_text(render_json(the_plan), encoding="utf-8")
+        try:
+            out.write_text(render_json(the_plan), encoding="utf-8")
+        except OSError as exc:
+            raise AmetrikaError(f"cannot write the plan to {out}: {exc.strerror}") from None
         click.echo(f"plan saved to {out}", err=True)
     click.echo(RENDERERS[fmt](the_plan), nl=False)
     if left_out:

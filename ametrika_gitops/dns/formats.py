@@ -19,6 +19,10 @@ def _releases(plan: Plan) -> str:
     return " ".join(f"--allow-delete {a}" for a in accounts)
 
 
+def _seal(plan: Plan) -> str:
+    return str(sealed_data(plan)["seal"])
+
+
 def _summary(plan: Plan) -> str:
     zones = len([z for z in plan.zones if z.changes and plan.actionable(z)])
     out = (
@@ -63,6 +67,7 @@ def _left_out(plan: Plan) -> list[str]:
 
 def render_text(plan: Plan) -> str:
     out = [f"Plan ({'live' if plan.live else 'offline'}): {_summary(plan)}"]
+    out += [f"seal: {_seal(plan)} (compare with the one `apply` shows)"] if plan.live else []
     out += [f"note: {n}" for n in plan.notes]
     out += _left_out(plan)
     for z in plan.zones:
@@ -106,6 +111,7 @@ def _md_purpose(c: Change) -> str:
 
 def render_markdown(plan: Plan) -> str:
     out = [f"## DNS plan ({'live' if plan.live else 'offline'})", "", f"**{_summary(plan)}**", ""]
+    out += [f"Seal: `{_seal(plan)}`", ""] if plan.live else []
     out += [f"> {n}" for n in plan.notes]
     if plan.skipped:
         out += ["", "Left out of this plan (errors):", ""]

@@ -13,7 +13,7 @@ import jsonschema
 
 from ametrika_gitops.config.model import CLOUDFLARE
 from ametrika_gitops.dns.diff import fingerprint
-from ametrika_gitops.dns.plan import Plan, plan_from_data, seal_of
+from ametrika_gitops.dns.plan import Plan, plan_from_data, seal_of, sealed_data
 from ametrika_gitops.dns.provider import DNSProvider, Focus, ZoneInfo
 from ametrika_gitops.errors import AmetrikaError
 
@@ -96,7 +96,7 @@ def stale_zones(
     receives the number of records read in each zone."""
     stale = []
     for zp in plan.zones:
-        if zp.provider != CLOUDFLARE or not (zp.changes or zp.held):
+        if zp.provider != CLOUDFLARE or not zp.changes:  # held deletions are not applied
             continue
         zone = zones.get(zp.zone)
         if zone is None:
@@ -131,4 +131,9 @@ def prepare(
             "plan was made (records at the names it touches); nothing was applied. Make a new "
             "plan and review it"
         )
+    progress(f"{path}: seal {data_seal(plan)} verified")
     return plan, zones, counted
+
+
+def data_seal(plan: Plan) -> str:
+    return str(sealed_data(plan)["seal"])
