@@ -514,3 +514,18 @@ def test_a_live_plan_with_held_and_left_out_follows_its_schema(cf: Env) -> None:
     code, out, err = cf.run("apply", "--auto-approve", "plan.json")
     assert code == 1 and seal in out and "left out: beta" in err
     assert len(cf.managed("acme.fr")) == 5  # acme's 4 added; gone's held record kept
+
+
+def test_records_left_in_a_zone_that_no_longer_holds_the_account_are_found_when_named(
+    cf: Env,
+) -> None:
+    cf.emu.add_zone("other.example")
+    only(cf, ("acme", hosted("acme", "mail.acme.fr")))
+    assert cf.run("apply", "--auto-approve")[0] == 0
+    cf.account("acme", hosted("acme", "mail.other.example"))  # moved to another zone
+    _, out, _ = cf.run("plan")
+    assert "1 zone without accounts of this repository was not read" in out
+    assert "no longer needed" not in out
+    code, out, _ = cf.run("apply", "--auto-approve", "--allow-delete", "acme")
+    assert code == 0 and out.count("no longer needed, account acme") == 4
+    assert cf.managed("acme.fr") == [] and len(cf.managed("other.example")) == 4

@@ -227,10 +227,9 @@ def live_plan(
                 findings.append(problem)
             elif zone is not None:
                 by_zone.setdefault(zone.id, []).append(account)
-        # An account named by --allow-delete that has no zone in this run (removed, or no
-        # longer hosted on Cloudflare) may have left records anywhere: read every zone then.
-        placed = {a.id for members in by_zone.values() for a in members}
-        everywhere = any(a not in placed for a in options.allow_delete)
+        # An account named by --allow-delete may have left records in any zone (removed, moved
+        # to another zone, or off Cloudflare): a person asked for deletions, read every zone.
+        everywhere = bool(options.allow_delete)
         to_read = sorted(
             (z for z in visible if z.id in by_zone or everywhere), key=lambda z: z.name
         )
@@ -238,8 +237,9 @@ def live_plan(
         if unread and all_ids is not None:
             notes.append(
                 f"{unread} zone{'s' if unread != 1 else ''} without accounts of this repository "
-                f"{'were' if unread != 1 else 'was'} not read; the records of an account removed "
-                "or moved off Cloudflare are found there with --allow-delete ACCOUNT"
+                f"{'were' if unread != 1 else 'was'} not read; the records an account left there "
+                "(removed, moved to another zone or off Cloudflare) are found with "
+                "--allow-delete ACCOUNT"
             )
         reader = _Reader(provider, visible, lookup)
         # A large zone is read in part: the accounts' names, and the managed and NS records
