@@ -312,7 +312,7 @@ def test_plan_formats_of_a_live_plan(cf: Env) -> None:
         acme.read_text(encoding="utf-8").replace("policy: quarantine", "policy: reject"),
         encoding="utf-8",
     )
-    code, out, _ = cf.run("plan", "--format", "json")
+    _, out, _ = cf.run("plan", "--format", "json")
     data = json.loads(out)
     change = data["zones"][0]["changes"][0]
     assert (change["action"], change["record"]["content"]) == (

@@ -34,11 +34,11 @@ from ametrika_gitops.emulator.api import ApiError, Fault, LoggedRequest, envelop
 from ametrika_gitops.emulator.ratelimit import RateLimiter
 from ametrika_gitops.emulator.server import Handler as _Handler
 from ametrika_gitops.emulator.shadow import with_shadow_metadata
+from ametrika_gitops.emulator.validation import PROXIABLE, validated
 
 __all__ = ["ApiError", "CloudflareEmulator", "Fault", "LoggedRequest", "Zone"]
 
 PREFIX = "/client/v4"
-PROXIABLE = {"A", "AAAA", "CNAME"}
 
 
 @dataclass
@@ -53,27 +53,6 @@ class Zone:
     @property
     def record_quota(self) -> int:
         return self.quota or plans.record_quota(self.plan, self.created_on)
-
-
-def _unquote_txt(content: str) -> str:
-    """TXT content as one string: '"a" "b"' and 'ab' are the same record."""
-    s = content.strip()
-    if not s.startswith('"'):
-        return s
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == '"':
-            j, buf = i + 1, []
-            while j < len(s) and s[j] != '"':
-                if s[j] == "\\" and j + 1 < len(s):
-                    j += 1
-                buf.append(s[j])
-                j += 1
-            out.append("".join(buf))
-            i = j + 1
-        else:
-            i += 1
-    return "".join(out)
 
 
 class CloudflareEmulator:
@@ -136,7 +115,7 @@ class CloudflareEmulator:
     ) -> dict[str, Any]:
         with self._lock:
             z = self.zone_named(zone)
-            rec = self._validated(
+            rec = validated(
                 z,
                 {
                     "type": type,
@@ -245,83 +224,6 @@ class CloudflareEmulator:
         allowed = self.tokens.get(token or "", set())
         return allowed is None or z.name in allowed
 
-    def _validated(
-        self,
-        z: Zone,
-        body: dict[str, Any],
-        records: dict[str, dict[str, Any]],
-        replacing: str | None = None,
-    ) -> dict[str, Any]:
-        for key in ("type", "name"):
-            if not isinstance(body.get(key), str) or not body[key]:
-                raise ApiError(
-                    400, 9000 if key == "type" else 9007, f"DNS record {key} is required"
-                )
-        rtype = body["type"].upper()
-        name = body["name"].lower().rstrip(".")
-        if name == "@":
-            name = z.name
-        elif name != z.name and not name.endswith("." + z.name):
-            name = f"{name}.{z.name}"
-        content = body.get("content")
-        if not isinstance(content, str) or not content:
-            raise ApiError(400, 9005, "Content for the record is invalid.")
-        ttl = body.get("ttl", 1)
-        if (
-            not isinstance(ttl, int)
-            or isinstance(ttl, bool)
-            or not (ttl == 1 or 60 <= ttl <= 86400)
-        ):
-            raise ApiError(
-                400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic."
-            )
-        proxied = bool(body.get("proxied", False))
-        if proxied and rtype not in PROXIABLE:
-            raise ApiError(400, 9004, "This record type cannot be proxied.")
-        if rtype == "CNAME":
-            content = content.lower().rstrip(".")
-            if content == name:
-                # Cloudflare refuses a CNAME to itself; the emulator's code (1004, "DNS
-                # Validation Error", the API's code for invalid record data) is not documented
-                raise ApiError(
-                    400, 1004, "DNS Validation Error: CNAME content cannot reference itself."
-                )
-        comment = body.get("comment")
-        if comment is not None and not isinstance(comment, str):
-            raise ApiError(400, 1004, "DNS Validation Error: comment must be a string.")
-        if comment and len(comment) > plans.comment_limit(z.plan):
-            raise ApiError(
-                400,
-                1004,
-                f"DNS Validation Error: comment is longer than {plans.comment_limit(z.plan)} "
-                "characters, the limit of this zone's plan.",
-            )
-        if body.get("tags") and not plans.tags_allowed(z.plan):
-            raise ApiError(
-                400, 1004, "DNS Validation Error: tags are not available on this zone's plan."
-            )
-        others = [r for rid, r in records.items() if r["name"] == name and rid != replacing]
-        if rtype == "CNAME" and any(r["type"] != "CNAME" for r in others):
-            raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
-        if any(r["type"] == "CNAME" for r in others) and (rtype != "CNAME" or others):
-            raise ApiError(400, 81054, "A CNAME record with that host already exists.")
-
-        def same(a: str, b: str) -> bool:
-            return _unquote_txt(a) == _unquote_txt(b) if rtype == "TXT" else a == b
-
-        if any(r["type"] == rtype and same(r["content"], content) for r in others):
-            raise ApiError(400, 81058, "An identical record already exists.")
-        if replacing is None and len(records) >= z.record_quota:
-            raise ApiError(400, 81045, "Record quota exceeded.")
-        return {
-            "type": rtype,
-            "name": name,
-            "content": content,
-            "ttl": ttl,
-            "proxied": proxied,
-            "comment": comment if comment else None,
-        }
-
     def _insert(
         self,
         z: Zone,
@@ -418,7 +320,7 @@ class CloudflareEmulator:
             if rest == ["usage"] and method == "GET":
                 return {"record_quota": z.record_quota, "record_usage": len(z.records)}, None
             if not rest and method == "POST":
-                rec = self._validated(z, self._object(body), z.records)
+                rec = validated(z, self._object(body), z.records)
                 return self._insert(z, rec, z.records), None
             if rest == ["batch"] and method == "POST":
                 return self._batch(z, self._object(body)), None
@@ -443,7 +345,7 @@ class CloudflareEmulator:
             return {"id": rid}
         if method in ("PUT", "PATCH"):
             merged = self._object(body) if method == "PUT" else {**current, **self._object(body)}
-            rec = self._validated(z, merged, z.records, replacing=rid)
+            rec = validated(z, merged, z.records, replacing=rid)
             return self._insert(z, rec, z.records, rid, current["created_on"])
         raise ApiError(405, 10405, "Method not allowed")
 
@@ -470,10 +372,10 @@ class CloudflareEmulator:
                 if rid not in records:
                     raise ApiError(400, 81044, "Record does not exist.")
                 merged = item if key == "puts" else {**records[rid], **item}
-                rec = self._validated(z, merged, records, replacing=rid)
+                rec = validated(z, merged, records, replacing=rid)
                 out[key].append(self._insert(z, rec, records, rid, records[rid]["created_on"]))
         for item in ops["posts"]:
-            rec = self._validated(z, self._object(item), records)
+            rec = validated(z, self._object(item), records)
             out["posts"].append(self._insert(z, rec, records))
         z.records = records
         return out
