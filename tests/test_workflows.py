@@ -398,7 +398,7 @@ def test_ci_installs_the_lock_and_runs_zizmor_then_the_readme_test_command() -> 
     assert script[-1] == "python3 -m pip install -e '.[test]' && python3 -m pytest"
     assert script[-1] in readme
     assert INSTALL_LOCKED[0] in script and INSTALL_LOCKED[1] in script
-    assert any(line.startswith("zizmor --offline") for line in script)
+    assert '"$zizmor" --offline --min-severity medium .' in script
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -599,20 +599,31 @@ def copy_of_the_repository(to: Path) -> Path:
     return to
 
 
-def test_gate_finds_where_smtp_passwords_would_go(tmp_path: Path) -> None:
+def test_gate_finds_where_smtp_passwords_would_go(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Through the real `compile`: a changed server, or another account's password variable,
     is a destination the base branch does not have."""
+    installed = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
+    monkeypatch.setenv("PATH", os.pathsep.join([*installed, os.environ.get("PATH", "")]))
     gate = script("send_gate")
     base = copy_of_the_repository(tmp_path / "base")
     head = copy_of_the_repository(tmp_path / "head")
     assert gate.new_destinations(base, head) == []
 
     globex = head / "accounts" / "globex.yaml"
-    globex.write_text(globex.read_text(encoding="utf-8").replace(
-        "smtp.globex.example.com", "smtp.attacker.example"), encoding="utf-8")
+    original = globex.read_text(encoding="utf-8")
+    globex.write_text(original.replace("smtp.globex.example.com", "smtp.attacker.example"),
+                      encoding="utf-8")
     (new,) = gate.new_destinations(base, head)
     assert (new.account, new.host, new.password_env) == (
         "globex", "smtp.attacker.example", "GLOBEX_SMTP_PASSWORD")
+
+    globex.write_text(original, encoding="utf-8")
+    (head / "accounts" / "borrower.yaml").write_text(
+        original.replace("id: globex", "id: borrower"), encoding="utf-8")
+    (new,) = gate.new_destinations(base, head)
+    assert (new.account, new.host, new.password_env) == (
+        "borrower", "smtp.globex.example.com", "GLOBEX_SMTP_PASSWORD")
 
 
 def test_gate_reads_changed_paths_and_symbolic_links_from_git(tmp_path: Path) -> None:
