@@ -21,14 +21,20 @@ account:
 """
 SENDERS = [
     "sender:\n  mode: ametrika\n  from_name: Account {n} Reports\n",
-    "sender:\n  mode: analytics-report\n  from_name: Account {n} Reports\n"
-    "  reply_to: support@a{n}.example.com\n",
-    "sender:\n  mode: smtp\n  from_name: Account {n}\n  smtp:\n    host: smtp.a{n}.example.com\n"
-    "    security: starttls\n    port: 587\n    username: reports@a{n}.example.com\n"
-    "    password: {{env: A{n}_SMTP_PASSWORD}}\n    from_address: reports@a{n}.example.com\n",
-    "sender:\n  mode: hosted\n  from_name: Account {n}\n  hosted:\n    domain: mail.a{n}.example.com\n"
-    '    from_address: news@mail.a{n}.example.com\n    verification: "tok-{n:08d}"\n'
-    "    click_tracking: true\n    dns: {{provider: cloudflare, zone: example.com}}\n",
+    (
+        "sender:\n  mode: analytics-report\n  from_name: Account {n} Reports\n"
+        "  reply_to: support@a{n}.example.com\n"
+    ),
+    (
+        "sender:\n  mode: smtp\n  from_name: Account {n}\n  smtp:\n    host: smtp.a{n}.example.com\n"
+        "    security: starttls\n    port: 587\n    username: reports@a{n}.example.com\n"
+        "    password: {{env: A{n}_SMTP_PASSWORD}}\n    from_address: reports@a{n}.example.com\n"
+    ),
+    (
+        "sender:\n  mode: hosted\n  from_name: Account {n}\n  hosted:\n    domain: mail.a{n}.example.com\n"
+        '    from_address: news@mail.a{n}.example.com\n    verification: "tok-{n:08d}"\n'
+        "    click_tracking: true\n    dns: {{provider: cloudflare, zone: example.com}}\n"
+    ),
 ]
 OVERRIDES = """\
 templates:

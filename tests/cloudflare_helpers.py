@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +9,6 @@ import pytest
 
 from ametrika_gitops.cli.main import main
 from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
-
-from .conftest import ROOT
 
 TOKEN = "test-token-0123456789"
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
@@ -46,26 +42,6 @@ class Env:
         )
 
 
-@pytest.fixture(name="cf")
-def cf_fixture(
-    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> Iterator[Env]:
-    """An emulator with zone acme.fr (Free plan), the repository's bundled accounts, and the
-    environment of a CI job that has the token."""
-    shutil.copytree(ROOT / "overrides", repo / "overrides")
-    for f in (ROOT / "accounts").glob("*.yaml"):
-        shutil.copy(f, repo / "accounts")
-    emu = CloudflareEmulator(tokens={TOKEN: None})
-    emu.add_zone("acme.fr")
-    with emu.running():
-        monkeypatch.setenv("CLOUDFLARE_API_TOKEN", TOKEN)
-        monkeypatch.setenv("CLOUDFLARE_BASE_URL", emu.base_url)
-        monkeypatch.setenv("AMETRIKA_GITOPS_CF_STRICT", "1")  # SDK: refuse malformed answers
-        monkeypatch.delenv("CLOUDFLARE_EMAIL", raising=False)
-        monkeypatch.delenv("CLOUDFLARE_API_KEY", raising=False)
-        yield Env(emu, repo, capsys)
-
-
 HOSTED = """\
 version: 1
 account: {{id: {id}, name: {id}, admins: ["@a"], locales: [en]}}
@@ -81,6 +57,3 @@ sender:
 
 def hosted(account_id: str, domain: str, zone: str | None = None) -> str:
     return HOSTED.format(id=account_id, domain=domain, zone=f", zone: {zone}" if zone else "")
-
-
-cf = cf_fixture  # the name test_end_to_end.py imports

@@ -14,7 +14,7 @@ import pytest
 from ametrika_gitops import __version__
 from ametrika_gitops.cli.main import main
 
-from .conftest import MINIMAL, ROOT
+from .conftest import MINIMAL, ROOT, WriteAccount
 
 BAD = MINIMAL.replace(
     "mode: ametrika",
@@ -68,7 +68,9 @@ def test_validate_bundled_accounts(
     assert "5 account files checked: 0 errors, 0 warnings" in captured.err
 
 
-def test_validate_error_formats(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_validate_error_formats(
+    repo: Path, write_account: WriteAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_account("x1", BAD.format(id="x1"))
     assert main(["validate"]) == 1
     text = capsys.readouterr().out
@@ -96,14 +98,18 @@ def test_validate_error_formats(repo: Path, write_account, capsys) -> None:  # t
     )
 
 
-def test_warnings_pass_unless_strict(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_pass_unless_strict(
+    repo: Path, write_account: WriteAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_account("x1", WARN.format(id="x1"))
     assert main(["validate"]) == 0
     assert "warning[smtp-gmail]" in capsys.readouterr().out
     assert main(["validate", "--strict"]) == 1
 
 
-def test_duplicate_ids_across_folders(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_duplicate_ids_across_folders(
+    repo: Path, write_account: WriteAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_account("x1", MINIMAL.format(id="x1"))
     (repo / "more").mkdir()
     (repo / "more" / "x1.yaml").write_text(MINIMAL.format(id="x1"), encoding="utf-8")
@@ -115,7 +121,9 @@ def test_duplicate_ids_across_folders(repo: Path, write_account, capsys) -> None
     )
 
 
-def test_plan_exit_codes_and_out(repo: Path, write_account, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_plan_exit_codes_and_out(
+    repo: Path, write_account: WriteAccount, capsys: pytest.CaptureFixture[str]
+) -> None:
     write_account("x1", MINIMAL.format(id="x1"))
     assert main(["plan", "--detailed-exitcode"]) == 0  # nothing hosted: no changes
     shutil.copy(ROOT / "accounts" / "cafe-du-port.yaml", repo / "accounts")

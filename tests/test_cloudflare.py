@@ -13,7 +13,6 @@ from ametrika_gitops.emulator.cloudflare import Fault
 from .cloudflare_helpers import (
     TOKEN,
     Env,
-    cf_fixture,  # noqa: F401 - the fixture `cf`
     hosted,
 )
 

@@ -6,9 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from ametrika_gitops.cli.main import main
 
-from .conftest import MINIMAL, ROOT
+from .conftest import MINIMAL, ROOT, WriteAccount
 
 
 def compile_to(out: Path, *args: str) -> int:
@@ -19,7 +21,9 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def test_compile_is_byte_identical_on_rerun(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_compile_is_byte_identical_on_rerun(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(ROOT)
     assert compile_to(tmp_path / "a") == 0
     assert compile_to(tmp_path / "b") == 0
@@ -35,7 +39,7 @@ def test_compile_is_byte_identical_on_rerun(tmp_path: Path, monkeypatch) -> None
     ]
 
 
-def test_bundle_content(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_bundle_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     assert compile_to(tmp_path) == 0
     acme = json.loads((tmp_path / "acme.json").read_text(encoding="utf-8"))
@@ -72,7 +76,7 @@ def test_bundle_content(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no
     assert manifest["accounts"][0]["hash"] == acme["hash"]
 
 
-def test_secrets_stay_references(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_secrets_stay_references(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("GLOBEX_SMTP_PASSWORD", "s3cr3t-value-in-env")
     assert compile_to(tmp_path) == 0
@@ -82,7 +86,9 @@ def test_secrets_stay_references(tmp_path: Path, monkeypatch) -> None:  # type: 
         assert "s3cr3t-value-in-env" not in f.read_text(encoding="utf-8")
 
 
-def test_compile_prints_originals_and_overrides(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_compile_prints_originals_and_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.chdir(ROOT)
     assert compile_to(tmp_path) == 0
     out = capsys.readouterr().out
@@ -93,14 +99,18 @@ def test_compile_prints_originals_and_overrides(tmp_path: Path, monkeypatch, cap
     assert "initech: ametrika, 0 DNS records; 18 of 18 templates original\n" in out
 
 
-def test_nothing_is_written_when_an_account_is_invalid(repo: Path, write_account) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_is_written_when_an_account_is_invalid(
+    repo: Path, write_account: WriteAccount
+) -> None:
     write_account("good", MINIMAL.format(id="good"))
     write_account("bad", MINIMAL.format(id="bad").replace("mode: ametrika", "mode: carrier"))
     assert main(["compile", "--out", "out"]) == 1
     assert not (repo / "out").exists()
 
 
-def test_reset_and_removed_accounts_update_the_output(repo: Path, write_account) -> None:  # type: ignore[no-untyped-def]
+def test_reset_and_removed_accounts_update_the_output(
+    repo: Path, write_account: WriteAccount
+) -> None:
     """H13: removing an override returns the type to the original; a removed account's
     bundle is removed too."""
     shutil.copytree(ROOT / "overrides", repo / "overrides")
@@ -122,7 +132,9 @@ def test_reset_and_removed_accounts_update_the_output(repo: Path, write_account)
     assert sorted(p.name for p in (repo / "bundles").iterdir()) == ["acme.json", "manifest.json"]
 
 
-def test_bundle_hash_is_the_digest_of_the_rest(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_bundle_hash_is_the_digest_of_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from ametrika_gitops.canonical import compact, digest
 
     monkeypatch.chdir(ROOT)

@@ -14,7 +14,6 @@ from ametrika_gitops.emulator.cloudflare import Fault
 
 from .cloudflare_helpers import (
     Env,
-    cf_fixture,  # noqa: F401 - the fixture `cf`
     hosted,
 )
 from .dns_helpers import Zones, dns_server

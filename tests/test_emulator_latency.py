@@ -47,8 +47,9 @@ def connection(base_url: str) -> tuple[http.client.HTTPConnection, str]:
     return http.client.HTTPConnection(url.hostname, url.port, timeout=10), url.path
 
 
-def exchange(conn: http.client.HTTPConnection, method: str, path: str,
-             body: dict[str, object] | None = None) -> int:
+def exchange(
+    conn: http.client.HTTPConnection, method: str, path: str, body: dict[str, object] | None = None
+) -> int:
     data = None if body is None else json.dumps(body).encode()
     conn.request(method, path, body=data, headers={**AUTH, "Content-Type": "application/json"})
     response = conn.getresponse()
@@ -67,9 +68,11 @@ def durations(request: Callable[[int], object]) -> list[float]:
 
 def assert_no_stall(took: list[float]) -> None:
     tenth, median = sorted(took)[len(took) // 10 - 1], statistics.median(took)
-    assert tenth < CEILING, (f"{BURST} keep-alive requests: the fastest tenth up to "
-                             f"{1000 * tenth:.1f} ms, median {1000 * median:.1f} ms, "
-                             f"total {sum(took):.3f} s")
+    assert tenth < CEILING, (
+        f"{BURST} keep-alive requests: the fastest tenth up to "
+        f"{1000 * tenth:.1f} ms, median {1000 * median:.1f} ms, "
+        f"total {sum(took):.3f} s"
+    )
 
 
 def test_keep_alive_burst_has_no_delayed_ack_stall(emu: CloudflareEmulator) -> None:
@@ -79,8 +82,15 @@ def test_keep_alive_burst_has_no_delayed_ack_stall(emu: CloudflareEmulator) -> N
 
     def request(i: int) -> None:
         if i % 2:
-            assert exchange(conn, "POST", f"{prefix}/zones/{zid}/dns_records",
-                            {"type": "TXT", "name": f"t{i}", "content": "v", "ttl": 1}) == 200
+            assert (
+                exchange(
+                    conn,
+                    "POST",
+                    f"{prefix}/zones/{zid}/dns_records",
+                    {"type": "TXT", "name": f"t{i}", "content": "v", "ttl": 1},
+                )
+                == 200
+            )
         else:
             assert exchange(conn, "GET", f"{prefix}/zones") == 200
 
@@ -131,9 +141,22 @@ def test_latency_ms_is_not_negative() -> None:
 
 def test_command_line_latency_ms() -> None:
     server = subprocess.Popen(
-        [sys.executable, "-m", "ametrika_gitops.emulator", "--port", "0", "--token", TOKEN,
-         "--zone", "a.example", "--latency-ms", "60"],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "ametrika_gitops.emulator",
+            "--port",
+            "0",
+            "--token",
+            TOKEN,
+            "--zone",
+            "a.example",
+            "--latency-ms",
+            "60",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         base_url = server.stdout.readline().split()[4]

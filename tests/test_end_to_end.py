@@ -18,7 +18,7 @@ from ametrika_gitops.dns.diff import unquote_txt
 from ametrika_gitops.dns.records import organizational_domain
 from ametrika_gitops.mail.message import build_message, envelope_sender, message_bytes
 
-from .cloudflare_helpers import TOKEN, Env, cf  # noqa: F401 - cf is a fixture
+from .cloudflare_helpers import Env
 from .dns_helpers import Zones, dns_server, resolver
 from .test_verify import dkim_txt
 
@@ -27,7 +27,7 @@ PLATFORM_IP = "203.0.113.25"
 
 def test_applied_records_let_a_signed_compiled_email_pass(
     cf: Env,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert cf.run("apply", "--auto-approve")[0] == 0

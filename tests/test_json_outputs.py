@@ -163,8 +163,8 @@ def test_verify(bundled: Path, served: int, capsys: pytest.CaptureFixture[str]) 
 
 
 def test_verify_when_the_zone_has_no_nameservers(
-    bundled: Path, served: int, capsys: pytest.CaptureFixture[str], monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+    bundled: Path, served: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import dns.resolver
 
     from ametrika_gitops.verify.lookup import make_resolver

@@ -64,12 +64,14 @@ def test_every_command_takes_an_id_or_a_path(
     assert shows in out
 
 
-def test_ids_work_from_any_folder(bundled: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_ids_work_from_any_folder(
+    bundled: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(bundled / "templates")
     assert run(capsys, "plan", "acme", "--offline", "--format", "zone")[0] == 0
 
 
-def test_history_takes_an_id_or_a_path(committed: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_history_takes_an_id_or_a_path(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     by_id = run(capsys, "history", "acme")
     by_path = run(capsys, "history", "accounts/acme.yaml")
     assert by_id[0] == by_path[0] == 0

@@ -79,9 +79,16 @@ def test_smtp_needs_its_secret_in_the_test_send_workflow(
     assert "password: {env: NEWCO_SMTP_PASSWORD}" in text
     assert "port: 465" in text and "security: ssl-tls" in text
     workflow = project_repo / ".github" / "workflows" / "test-send.yml"
-    job = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]["test-send"]
-    assert job["env"]["NEWCO_SMTP_PASSWORD"] == "${{ secrets.NEWCO_SMTP_PASSWORD }}"
-    assert job["env"]["GLOBEX_SMTP_PASSWORD"] == "${{ secrets.GLOBEX_SMTP_PASSWORD }}"
+    jobs = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]
+    # the step that holds the secrets (only one does): the new one sits beside the others
+    (env,) = [
+        step["env"]
+        for job in jobs.values()
+        for step in job.get("steps", [])
+        if "GLOBEX_SMTP_PASSWORD" in step.get("env", {})
+    ]
+    assert env["NEWCO_SMTP_PASSWORD"] == "${{ secrets.NEWCO_SMTP_PASSWORD }}"
+    assert env["GLOBEX_SMTP_PASSWORD"] == "${{ secrets.GLOBEX_SMTP_PASSWORD }}"
     assert "Add the secret NEWCO_SMTP_PASSWORD" in out and "test-sends" in out
     assert ".github/workflows/test-send.yml" in out.splitlines()[-1]  # in the git add
 

@@ -16,7 +16,7 @@ import pytest
 from ametrika_gitops.cli.main import main
 from ametrika_gitops.cli.output import Progress, paint_diff_line, paint_findings, style
 
-from .conftest import MINIMAL, ROOT
+from .conftest import MINIMAL, ROOT, WriteAccount
 from .pty_helpers import console_script, run_on_terminal
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -28,7 +28,7 @@ GMAIL = MINIMAL.replace(
 
 
 @pytest.fixture
-def warning_repo(repo: Path, write_account) -> Path:  # type: ignore[no-untyped-def]
+def warning_repo(repo: Path, write_account: WriteAccount) -> Path:
     write_account("warned", GMAIL.format(id="warned"))
     return repo
 
@@ -162,7 +162,7 @@ def test_progress_on_a_terminal_redraws_one_line_and_short_runs_show_nothing() -
     assert "about 4 s left" in out
 
 
-def test_validate_reports_progress_in_ci(warning_repo: Path, write_account) -> None:  # type: ignore[no-untyped-def]
+def test_validate_reports_progress_in_ci(warning_repo: Path, write_account: WriteAccount) -> None:
     for i in range(3):
         write_account(f"more{i}", MINIMAL.format(id=f"more{i}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}

@@ -17,6 +17,7 @@ from ametrika_gitops.check.pipeline import check_files
 from ametrika_gitops.check.project import Project, account_files
 from ametrika_gitops.dns.formats import RENDERERS
 from ametrika_gitops.dns.offline import offline_plan
+from ametrika_gitops.dns.plan import Plan
 
 from .conftest import ROOT
 
@@ -24,7 +25,7 @@ GOLDEN = ROOT / "tests" / "golden"
 SUFFIX = {"text": "txt", "markdown": "md", "json": "json", "zone": "zone"}
 
 
-def bundled_plan(project: Project):  # type: ignore[no-untyped-def]
+def bundled_plan(project: Project) -> Plan:
     results = check_files(project, account_files((), project.root))
     return offline_plan(r.account for r in results if r.account is not None)
 

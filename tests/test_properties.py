@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -83,19 +84,25 @@ def test_arbitrary_bytes_never_crash_the_loader(raw: bytes) -> None:
 
 @SETTINGS
 @given(st.text(max_size=400))
-def test_arbitrary_text_never_crashes_the_validator(tmp_path_factory, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_text_never_crashes_the_validator(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
     _check(tmp_path_factory.mktemp("t"), text.encode("utf-8", "surrogatepass"))
 
 
 @SETTINGS
 @given(st.dictionaries(KEYS, VALUES, max_size=6))
-def test_arbitrary_yaml_never_crashes_the_validator(tmp_path_factory, data: dict) -> None:  # type: ignore[no-untyped-def, type-arg]
+def test_arbitrary_yaml_never_crashes_the_validator(
+    tmp_path_factory: pytest.TempPathFactory, data: dict[str, object]
+) -> None:
     _check(tmp_path_factory.mktemp("y"), yaml.safe_dump(data, allow_unicode=True).encode())
 
 
 @SETTINGS
 @given(VALUES)
-def test_arbitrary_account_shaped_documents(tmp_path_factory, sender: object) -> None:  # type: ignore[no-untyped-def]
+def test_arbitrary_account_shaped_documents(
+    tmp_path_factory: pytest.TempPathFactory, sender: object
+) -> None:
     data = {
         "version": 1,
         "account": {"id": "prop", "name": "P", "admins": ["@a"], "locales": ["en"]},

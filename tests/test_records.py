@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ametrika_gitops.config.model import Account, Dmarc, Hosted, Sender
+from ametrika_gitops.config.model import Account, Dmarc, Hosted, Mode, Sender
 from ametrika_gitops.dns.records import (
     desired_records,
     dmarc_content,
@@ -24,7 +24,7 @@ HOSTED = Hosted(
 )
 
 
-def account(hosted: Hosted | None = HOSTED, mode: str = "hosted") -> Account:
+def account(hosted: Hosted | None = HOSTED, mode: Mode = "hosted") -> Account:
     sender = Sender(mode, "ACME", "r@mail.acme.fr", None, None, hosted)
     return Account("acme", "ACME", ("@a",), ("fr",), sender, (), {}, "accounts/acme.yaml")
 
@@ -83,7 +83,7 @@ def test_dmarc_content_and_its_condition() -> None:
         "v=DMARC1; p=reject; sp=quarantine; pct=50; adkim=s; aspf=r; rua=mailto:a@acme.fr; "
         "ruf=mailto:f@acme.fr"
     )
-    dmarc = [r for r in desired_records(account()) if r.purpose == "dmarc"][0]
+    dmarc = next(r for r in desired_records(account()) if r.purpose == "dmarc")
     assert dmarc.condition == "only if no DMARC record exists at mail.acme.fr or acme.fr"
 
 

@@ -123,7 +123,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def test_diff_text_and_markdown(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_diff_text_and_markdown(history_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     base = git(history_repo, "rev-list", "--max-parents=0", "HEAD").strip()
     code, text = run(capsys, "diff", "--base", base, "--head", "main")
     assert code == 0
@@ -137,7 +137,9 @@ def test_diff_text_and_markdown(history_repo: Path, capsys) -> None:  # type: ig
     golden("diff.md", normalise(markdown, history_repo))
 
 
-def test_diff_defaults_to_the_working_tree_and_leaves_it_alone(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_diff_defaults_to_the_working_tree_and_leaves_it_alone(
+    history_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     edit(history_repo / "accounts" / "acme.yaml", "policy: quarantine", "policy: reject")
     before = git(history_repo, "status", "--porcelain")
     code, text = run(capsys, "diff", "--base", "HEAD")
@@ -149,13 +151,17 @@ def test_diff_defaults_to_the_working_tree_and_leaves_it_alone(history_repo: Pat
     )
 
 
-def test_diff_html_shows_old_and_new_side_by_side(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_diff_html_shows_old_and_new_side_by_side(
+    history_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, page = run(capsys, "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", "html")
     assert code == 0 and page.startswith("<!DOCTYPE html>")
     assert page.count('<div class="pair">') >= 2 and 'sandbox="" srcdoc="' in page
 
 
-def test_markdown_is_truncated_under_githubs_limit(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_is_truncated_under_githubs_limit(
+    history_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for i in range(60):
         text = (history_repo / "accounts" / "acme.yaml").read_text(encoding="utf-8")
         text = text.replace("id: acme", f"id: acme{i:02d}").replace("mail.acme.fr", f"m{i}.acme.fr")
@@ -173,7 +179,7 @@ def test_markdown_is_truncated_under_githubs_limit(history_repo: Path, capsys) -
     assert "**Truncated:**" in markdown and "did not fit in a comment" in markdown
 
 
-def test_history_text_and_json(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_history_text_and_json(history_repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, text = run(capsys, "history")
     assert code == 0
     golden("history.txt", normalise(text, history_repo))
@@ -196,9 +202,9 @@ def test_history_text_and_json(history_repo: Path, capsys) -> None:  # type: ign
 
 def test_history_works_from_any_folder_and_refuses_shallow_clones(
     history_repo: Path,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    monkeypatch,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(history_repo / "overrides" / "acme")
     code, text = run(capsys, "history", "initech")
@@ -215,7 +221,9 @@ def test_history_works_from_any_folder_and_refuses_shallow_clones(
     assert "shallow clone" in capsys.readouterr().err
 
 
-def test_codeowners_generate_and_check(history_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_codeowners_generate_and_check(
+    history_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(capsys, "codeowners", "--check")[0] == 1
     assert run(capsys, "codeowners")[0] == 0
     text = (history_repo / ".github" / "CODEOWNERS").read_text(encoding="utf-8")
@@ -240,7 +248,9 @@ def _png_pixels_vary(path: Path) -> bool:
     return len(set(zlib.decompress(idat))) > 16
 
 
-def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_preview_files_and_a_real_browser_screenshot(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     shutil.copytree(ROOT / "overrides", repo / "overrides")
     shutil.copy(ROOT / "accounts" / "acme.yaml", repo / "accounts")
     code, out = run(capsys, "preview", "acme", "--out", "prev")
@@ -268,8 +278,8 @@ def test_preview_files_and_a_real_browser_screenshot(repo: Path, capsys) -> None
 
 def test_preview_png_without_a_browser_says_how_to_get_one(
     repo: Path,
-    capsys,  # type: ignore[no-untyped-def]
-    monkeypatch,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shutil.copy(ROOT / "accounts" / "initech.yaml", repo / "accounts")
     monkeypatch.setenv("PATH", "/nonexistent")
@@ -296,7 +306,9 @@ def _invocations() -> list[list[str]]:
     return found
 
 
-def test_every_command_and_option_used_in_the_workflows_exists(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_every_command_and_option_used_in_the_workflows_exists(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     invocations = _invocations()
     assert len(invocations) >= 8
     for words in invocations:

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 
 from ametrika_gitops.check.project import Project
+from ametrika_gitops.render.emails import Email
 from ametrika_gitops.render.engine import Source, TemplateError
 
 TYPES = {
@@ -253,7 +254,7 @@ CTA = {
 }
 
 
-def _emails(project: Project, account: str):  # type: ignore[no-untyped-def]
+def _emails(project: Project, account: str) -> tuple[Email, ...]:
     from ametrika_gitops.check.pipeline import check_files
     from ametrika_gitops.check.project import account_files
 

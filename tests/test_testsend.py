@@ -1,6 +1,8 @@
 """test-send and verified recipients over real SMTP servers on loopback (aiosmtpd, TLS
 certificates from trustme; smtplib and the ssl module are not patched). H5, H9, H14."""
 
+# the email package types get_body() as Optional: a None fails the test at once
+# mypy: disable-error-code="union-attr"
 from __future__ import annotations
 
 import email
@@ -15,6 +17,7 @@ from xml.etree import ElementTree as ET
 import pytest
 import trustme
 
+from ametrika_gitops.check.project import Project
 from ametrika_gitops.cli.main import main
 from ametrika_gitops.mail.recipients import proof_for, write_record
 
@@ -84,8 +87,8 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     "kind, security", [("implicit", "ssl-tls"), ("starttls", "starttls"), ("plain", "none")]
 )
 def test_custom_smtp_sends_every_type_in_every_locale(
-    repo: Path, ca: trustme.CA, kind: str, security: str, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, kind: str, security: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server(kind, ca) as (server, port):
         smtp_account(repo, port, security)
         verified(repo, QA)
@@ -98,7 +101,9 @@ def test_custom_smtp_sends_every_type_in_every_locale(
     assert suite.get("tests") == "18" and suite.get("failures") == "0"
 
 
-def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_messages_round_trip_non_ascii(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server("implicit", ca) as (server, port):
         smtp_account(repo, port, "ssl-tls", name="Équipe Données — ACME")
         verified(repo, QA)
@@ -125,7 +130,7 @@ def test_messages_round_trip_non_ascii(repo: Path, ca: trustme.CA, capsys) -> No
 def test_capture_equals_what_the_server_receives(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With the clock and the Message-IDs passed in, a captured message is byte for byte
     what the server receives."""
@@ -166,7 +171,7 @@ def test_capture_equals_what_the_server_receives(
 def test_every_other_mode_goes_through_the_relay(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import shutil
@@ -207,7 +212,7 @@ def test_every_other_mode_goes_through_the_relay(
 def test_missing_relay_or_password_names_the_variable(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with smtp_server("implicit", ca) as (server, port):
@@ -222,7 +227,7 @@ def test_missing_relay_or_password_names_the_variable(
 def test_wrong_password_fails_at_auth_with_the_reply(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SMTP_PASSWORD", "wrong")
@@ -236,7 +241,9 @@ def test_wrong_password_fails_at_auth_with_the_reply(
     assert "wrong" not in out.replace("wrong or", "")
 
 
-def test_a_server_without_starttls_is_refused(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_without_starttls_is_refused(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server("no-starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
         verified(repo, QA)
@@ -246,7 +253,9 @@ def test_a_server_without_starttls_is_refused(repo: Path, ca: trustme.CA, capsys
 
 
 @pytest.mark.parametrize("problem", ["untrusted", "wrong-name"])
-def test_certificates_are_verified(repo: Path, ca: trustme.CA, capsys, problem: str) -> None:  # type: ignore[no-untyped-def]
+def test_certificates_are_verified(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str], problem: str
+) -> None:
     other = trustme.CA() if problem == "untrusted" else ca
     names = ("mail.example.org",) if problem == "wrong-name" else ()
     with smtp_server("implicit", other, names) as (server, port):
@@ -257,7 +266,9 @@ def test_certificates_are_verified(repo: Path, ca: trustme.CA, capsys, problem: 
     assert "FAILED at TLS" in out and "certificate not trusted" in out
 
 
-def test_a_server_that_never_answers_is_bounded(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_that_never_answers_is_bounded(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with silent_server() as port:
         smtp_account(repo, port, "starttls")
         verified(repo, QA)
@@ -265,7 +276,9 @@ def test_a_server_that_never_answers_is_bounded(repo: Path, ca: trustme.CA, caps
     assert code == 1 and "FAILED at connect" in out and "no answer within 3 s" in out
 
 
-def test_unverified_or_forged_recipients_get_nothing(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unverified_or_forged_recipients_get_nothing(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server("implicit", ca) as (server, port):
         smtp_account(repo, port, "ssl-tls", recipients=(QA, "boss@example.com"))
         verified(repo, QA)
@@ -286,7 +299,7 @@ def test_unverified_or_forged_recipients_get_nothing(repo: Path, ca: trustme.CA,
 def test_rotating_the_key_revokes_every_record(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     smtp_account(repo, 2525, "ssl-tls")
@@ -296,7 +309,9 @@ def test_rotating_the_key_revokes_every_record(
     assert code == 1 and f"{QA} is not a verified recipient" in out
 
 
-def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_verify_confirm_then_test_send(
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server("starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
         code, out = run(capsys, "recipients", "verify", "acme", QA)
@@ -304,7 +319,7 @@ def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> No
         (mail,) = server.messages
         body = email.message_from_bytes(mail.content, policy=email.policy.default)
         text = body.get_body(("plain",)).get_content()
-        code_sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)  # type: ignore[union-attr]
+        code_sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)
         assert run(capsys, "recipients", "confirm", "acme", QA, "00000000")[0] == 1
         code, out = run(capsys, "recipients", "confirm", "acme", QA, code_sent)
         assert code == 0 and "commit recipients/acme.yaml" in out
@@ -316,8 +331,8 @@ def test_verify_confirm_then_test_send(repo: Path, ca: trustme.CA, capsys) -> No
 
 
 def test_the_verification_email_is_built_like_every_other(
-    repo: Path, ca: trustme.CA, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     """H9: every other test send depends on this one arriving. One From mailbox even with a
     comma in the name, a Date and a Message-ID, multipart, in the account's first locale."""
     with smtp_server("starttls", ca) as (server, port):
@@ -335,7 +350,7 @@ def test_the_verification_email_is_built_like_every_other(
     assert msg["X-Ametrika-Locale"] == "fr"  # locales: [fr, en]
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
-    sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)  # type: ignore[union-attr]
+    sent = re.search(r"^    (\d{8})\r?$", text, re.MULTILINE).group(1)
     assert str(msg["Subject"]) == f"Code de vérification {sent} pour les e-mails de test de ACME"
     assert f"recipients confirm acme {QA} {sent}" in text
     assert f"recipients confirm acme {QA} {sent}" in html and "<!DOCTYPE html>" in html
@@ -343,8 +358,8 @@ def test_the_verification_email_is_built_like_every_other(
 
 
 def test_the_verification_email_follows_the_accounts_override(
-    repo: Path, ca: trustme.CA, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     with smtp_server("starttls", ca) as (server, port):
         smtp_account(repo, port, "starttls")
         acme = repo / "accounts" / "acme.yaml"
@@ -363,8 +378,8 @@ def test_the_verification_email_follows_the_accounts_override(
 
 
 def test_changed_since_selects_changed_accounts_and_types(
-    repo: Path, ca: trustme.CA, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
 
@@ -415,7 +430,7 @@ def _relayed_without_8bitmime(data: bytes) -> bytes:
     return msg.as_bytes(policy=email.policy.SMTP) if not data.isascii() else data
 
 
-def test_dkim_survives_a_relay_that_downgrades_8bit(project) -> None:  # type: ignore[no-untyped-def]
+def test_dkim_survives_a_relay_that_downgrades_8bit(project: Project) -> None:
     """Every e-mail of the hosted example, French and English, signed and then relayed by a
     server that downgrades 8-bit parts: the DKIM signature still verifies."""
     import dkim
@@ -473,7 +488,7 @@ def test_8bit_content_and_international_addresses_are_declared(ca: trustme.CA) -
     assert server.messages == []
 
 
-def test_no_header_injection_even_past_validation(project) -> None:  # type: ignore[no-untyped-def]
+def test_no_header_injection_even_past_validation(project: Project) -> None:
     """The message builder refuses CR/LF in any header, whatever reaches it."""
     from dataclasses import replace
 
@@ -512,7 +527,7 @@ def _naming_the_platform(data: bytes) -> list[str]:
 def test_white_label_messages_never_name_the_platform(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """H6: in analytics-report mode no header, boundary or body names Ametrika — the headers
@@ -551,7 +566,7 @@ def test_white_label_messages_never_name_the_platform(
     assert other["X-Ametrika-Test"] == "yes"
 
 
-def test_a_white_label_leak_past_validation_stops_that_message(project) -> None:  # type: ignore[no-untyped-def]
+def test_a_white_label_leak_past_validation_stops_that_message(project: Project) -> None:
     """Whatever reaches the builder, a white-label message that would name the platform in a
     header the tool adds (here the account id) is refused, naming where."""
     from dataclasses import replace
@@ -585,8 +600,8 @@ def test_a_white_label_leak_past_validation_stops_that_message(project) -> None:
 
 @pytest.mark.parametrize("at", ["GREETING", "EHLO"])
 def test_a_server_that_drips_continuation_lines_is_cut_at_the_deadline(
-    repo: Path, ca: trustme.CA, capsys, at: str
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str], at: str
+) -> None:
     """#12: a continuation line every second, each read well within the 3 s timeout — the
     command's deadline still ends it (the server would go on for 20 s)."""
     with scripted_server(Script(drip=at)) as port:
@@ -602,7 +617,7 @@ def test_a_server_that_drips_continuation_lines_is_cut_at_the_deadline(
 def test_the_whole_session_has_a_deadline(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT", "2")
@@ -614,7 +629,7 @@ def test_the_whole_session_has_a_deadline(
     assert "the SMTP session ran out of time (2 s, AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT)" in out
 
 
-def test_date_carries_its_offset_and_only_the_top_has_mime_version(project) -> None:  # type: ignore[no-untyped-def]
+def test_date_carries_its_offset_and_only_the_top_has_mime_version(project: Project) -> None:
     from datetime import datetime, timedelta, timezone
 
     from ametrika_gitops.check.pipeline import check_files
@@ -647,8 +662,8 @@ def test_date_carries_its_offset_and_only_the_top_has_mime_version(project) -> N
     ids=["drop-at-mail", "drop-at-rcpt", "drop-at-data", "drip-at-mail", "drip-at-rcpt"],
 )
 def test_a_failure_names_the_step_it_happened_at(
-    repo: Path, ca: trustme.CA, capsys, script: Script, step: str
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str], script: Script, step: str
+) -> None:
     """#9: a server that hangs up (or never finishes answering) at MAIL FROM or RCPT is
     reported at that step, not at DATA; the next message is not sent on a dead connection."""
     with scripted_server(script) as port:
@@ -697,8 +712,8 @@ RECURRING = {"scheduled-report", "insights", "alert"}
 
 
 def test_recurring_mail_carries_one_click_unsubscribe_and_the_rest_none(
-    repo: Path, ca: trustme.CA, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     """RFC 8058, Gmail's and Yahoo's bulk-sender rules: recurring mail (scheduled reports,
     insights, alerts) carries List-Unsubscribe and List-Unsubscribe-Post; password reset,
     e-mail verification and invitations never do."""
@@ -725,8 +740,8 @@ def test_recurring_mail_carries_one_click_unsubscribe_and_the_rest_none(
 
 
 def test_the_scheduled_report_test_email_carries_the_file_it_announces(
-    repo: Path, ca: trustme.CA, capsys
-) -> None:  # type: ignore[no-untyped-def]
+    repo: Path, ca: trustme.CA, capsys: pytest.CaptureFixture[str]
+) -> None:
     """#13: the sample said "the export is attached" and attached nothing. The test e-mail is
     now what the real one will be: multipart/mixed, the alternative parts, and the file."""
     smtp_account(repo, 2525, "ssl-tls")

@@ -73,7 +73,9 @@ def test_messages_of_the_mail_edges() -> None:
     assert not INTERNAL.search(testsend.WHITE_LABEL_HINT)
 
 
-def test_generated_files(repo: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_generated_files(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copytree(ROOT / "overrides", repo / "overrides")
     for f in (ROOT / "accounts").iterdir():
         shutil.copy(f, repo / "accounts")

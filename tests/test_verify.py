@@ -9,6 +9,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -44,7 +45,10 @@ def _der(tag: int, body: bytes) -> bytes:
 def weak_key_txt(bits: int) -> str:
     """An RSA public key of ``bits`` bits (cryptography refuses to make one under 1024)."""
     modulus = (1 << (bits - 1)) | 1
-    integer = lambda v: _der(0x02, v.to_bytes((v.bit_length() + 8) // 8, "big"))
+
+    def integer(v: int) -> bytes:
+        return _der(0x02, v.to_bytes((v.bit_length() + 8) // 8, "big"))
+
     rsa_key = _der(0x30, integer(modulus) + integer(65537))
     algo = _der(0x30, _der(0x06, bytes.fromhex("2a864886f70d010101")) + b"\x05\x00")
     spki = _der(0x30, algo + _der(0x03, b"\x00" + rsa_key))
@@ -115,7 +119,9 @@ def states(report: dict) -> dict[str, str]:  # type: ignore[type-arg]
     return {c["purpose"]: c["state"] for c in report["checks"]}
 
 
-def test_all_verified(acme_repo: Path, served: tuple[Zones, int], capsys) -> None:  # type: ignore[no-untyped-def]
+def test_all_verified(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, report = verify(served[1], capsys)
     assert code == 0
     assert states(report) == {
@@ -153,8 +159,8 @@ def test_all_verified(acme_repo: Path, served: tuple[Zones, int], capsys) -> Non
 def test_each_record_missing(
     acme_repo: Path,
     served: tuple[Zones, int],
-    capsys,
-    name: str,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
+    name: str,
     purpose: str,
 ) -> None:
     zones, port = served
@@ -165,7 +171,9 @@ def test_each_record_missing(
     assert [p for p, s in states(report).items() if s != "verified"] == [purpose]
 
 
-def test_wrong_cname_target_shows_expected_and_found(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_cname_target_shows_expected_and_found(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("amb.mail.acme.fr")
     zones.add("CNAME", "amb.mail.acme.fr", "bounces.other-esp.example")
@@ -178,7 +186,9 @@ def test_wrong_cname_target_shows_expected_and_found(acme_repo: Path, served, ca
     )
 
 
-def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_key_behind_the_dkim_cname(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("amk1.acme.dkim.ametrika.com")
     code, report = verify(port, capsys)
@@ -192,7 +202,9 @@ def test_no_key_behind_the_dkim_cname(acme_repo: Path, served, capsys) -> None: 
     assert check["found"] == "no key there (NXDOMAIN)"
 
 
-def test_a_512_bit_key_is_rejected(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_512_bit_key_is_rejected(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("amk2.acme.dkim.ametrika.com")
     zones.add("TXT", "amk2.acme.dkim.ametrika.com", weak_key_txt(512))
@@ -211,7 +223,9 @@ def test_dkim_key_records() -> None:
     )
 
 
-def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_two_dmarc_records(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=none")
     code, report = verify(port, capsys)
@@ -224,7 +238,9 @@ def test_two_dmarc_records(acme_repo: Path, served, capsys) -> None:  # type: ig
     ]
 
 
-def test_dmarc_of_the_organisational_domain_counts(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_dmarc_of_the_organisational_domain_counts(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.acme.fr", "v=DMARC1; p=reject")
@@ -233,7 +249,9 @@ def test_dmarc_of_the_organisational_domain_counts(acme_repo: Path, served, caps
     assert code == 0 and check["state"] == "verified" and "_dmarc.acme.fr" in check["detail"]
 
 
-def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_strict_spf_alignment_is_said(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("_dmarc.mail.acme.fr")
     zones.add("TXT", "_dmarc.mail.acme.fr", "v=DMARC1; p=reject; aspf=s")
@@ -244,9 +262,9 @@ def test_strict_spf_alignment_is_said(acme_repo: Path, served, capsys) -> None: 
 
 def test_spf_of_the_return_path_must_pass_for_the_platform(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
-    monkeypatch,
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AMETRIKA_PLATFORM_SENDING_IPS", "198.51.100.7")
     code, report = verify(served[1], capsys)
@@ -254,7 +272,9 @@ def test_spf_of_the_return_path_must_pass_for_the_platform(
     assert code == 1 and check["state"] == "wrong" and "198.51.100.7: fail" in check["detail"]
 
 
-def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_servfail_and_silence_are_unreachable_and_bounded(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.servfail.add("_ametrika.mail.acme.fr")
     zones.servfail.add("_dmarc.mail.acme.fr")
@@ -275,7 +295,9 @@ def test_servfail_and_silence_are_unreachable_and_bounded(acme_repo: Path, serve
     assert (checks["dmarc"]["state"], checks["dmarc"]["detail"]) == ("unreachable", "SERVFAIL")
 
 
-def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_nxdomain_and_nodata_are_told_apart(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     zones, port = served
     zones.remove("_ametrika.mail.acme.fr")
     zones.add("A", "_ametrika.mail.acme.fr", "192.0.2.1")  # the name exists, no TXT: NODATA
@@ -286,7 +308,9 @@ def test_nxdomain_and_nodata_are_told_apart(acme_repo: Path, served, capsys) -> 
     assert checks["click-tracking"]["detail"] == "NXDOMAIN"
 
 
-def test_smtp_accounts_get_advice_not_failures(acme_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_smtp_accounts_get_advice_not_failures(
+    acme_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     z = Zones()
     includes = " ".join(f"include:s{i}.globex.example.com" for i in range(11))
     z.add("TXT", "globex.example.com", f"v=spf1 {includes} -all")
@@ -318,7 +342,9 @@ def test_smtp_accounts_get_advice_not_failures(acme_repo: Path, capsys) -> None:
     assert all(not c["required"] for c in report["checks"])
 
 
-def test_markdown_report(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_markdown_report(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     assert (
         main(["verify", "acme", "--nameserver", f"127.0.0.1:{served[1]}", "--format", "markdown"])
@@ -328,7 +354,9 @@ def test_markdown_report(acme_repo: Path, served, capsys) -> None:  # type: igno
     assert "| ✔ | verified | CNAME | `amk1._domainkey.mail.acme.fr` | dkim-active |" in out
 
 
-def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served) -> None:  # type: ignore[no-untyped-def]
+def test_by_default_the_zones_own_nameservers_are_asked(
+    acme_repo: Path, served: tuple[Zones, int]
+) -> None:
     from ametrika_gitops.check.pipeline import check_files
     from ametrika_gitops.check.project import Project, account_files
     from ametrika_gitops.verify.lookup import query
@@ -354,7 +382,9 @@ def test_by_default_the_zones_own_nameservers_are_asked(acme_repo: Path, served)
     assert missing is None and label == "no NS records for acme.fr (NODATA)"
 
 
-def test_reports_to_another_domain_need_its_authorisation(acme_repo: Path, served, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_reports_to_another_domain_need_its_authorisation(
+    acme_repo: Path, served: tuple[Zones, int], capsys: pytest.CaptureFixture[str]
+) -> None:
     """RFC 7489 §7.1: other.org must publish mail.acme.fr._report._dmarc.other.org."""
     zones, port = served
     zones.remove("_dmarc.mail.acme.fr")
@@ -382,7 +412,9 @@ def test_nameserver_arguments() -> None:
             parse_server(bad)
 
 
-def test_spf_evaluation_asks_the_given_resolver_and_leaves_the_default_alone(served) -> None:  # type: ignore[no-untyped-def]
+def test_spf_evaluation_asks_the_given_resolver_and_leaves_the_default_alone(
+    served: tuple[Zones, int],
+) -> None:
     """#9: pyspf asks dnspython's default resolver; verify passes its own instead of swapping
     the default for the whole process (another thread's lookups would go to verify's
     servers meanwhile)."""
@@ -394,7 +426,7 @@ def test_spf_evaluation_asks_the_given_resolver_and_leaves_the_default_alone(ser
     default_seen: list[bool] = []
 
     class Watching(dns.resolver.Resolver):
-        def resolve(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def resolve(self, *args: Any, **kwargs: Any) -> Any:
             default_seen.append(dns.resolver.default_resolver is self)
             return super().resolve(*args, **kwargs)
 
@@ -417,8 +449,8 @@ def _key_with(key: rsa.RSAPrivateKey, tags: str) -> str:
 
 def test_a_key_restricted_to_sha1_is_wrong_and_testing_mode_a_warning(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
     platform_key: rsa.RSAPrivateKey,
 ) -> None:
     """#13: h=sha1 makes every rsa-sha256 signature fail; t=y lets receivers ignore them."""
@@ -450,8 +482,8 @@ def test_a_key_restricted_to_sha1_is_wrong_and_testing_mode_a_warning(
 )
 def test_a_return_path_that_lets_anyone_pass_spf_is_wrong(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
     spf: str,
 ) -> None:
     """#13: with +all (or an include that ends in it) any sender passes SPF for the return
@@ -473,8 +505,8 @@ def test_a_return_path_that_lets_anyone_pass_spf_is_wrong(
 )
 def test_a_return_path_must_be_able_to_receive_bounces(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
     record: tuple[str, str] | None,
     state: str,
 ) -> None:
@@ -495,8 +527,8 @@ def test_a_return_path_must_be_able_to_receive_bounces(
 
 def test_an_organisational_policy_whose_sp_is_none_is_not_reject(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """#13: p=reject; sp=none at the organisational domain applies none to mail.acme.fr."""
     zones, port = served
@@ -514,8 +546,8 @@ def test_an_organisational_policy_whose_sp_is_none_is_not_reject(
 
 def test_a_key_published_as_txt_instead_of_the_cname_is_wrong_not_missing(
     acme_repo: Path,
-    served,
-    capsys,  # type: ignore[no-untyped-def]
+    served: tuple[Zones, int],
+    capsys: pytest.CaptureFixture[str],
     platform_key: rsa.RSAPrivateKey,
 ) -> None:
     zones, port = served

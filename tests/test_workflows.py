@@ -110,8 +110,9 @@ def each_workflow() -> pytest.MarkDecorator:
 
 
 def test_the_workflows_are_there() -> None:
-    assert {"apply.yml", "drift.yml", "pull-request.yml", "review.yml",
-            "test-send.yml"} <= set(WORKFLOWS)
+    assert {"apply.yml", "drift.yml", "pull-request.yml", "review.yml", "test-send.yml"} <= set(
+        WORKFLOWS
+    )
 
 
 @each_workflow()
@@ -174,7 +175,8 @@ def test_no_secret_in_a_job_that_runs_pull_request_code(name: str) -> None:
 
 RUNS_FROM_A_FOLDER = re.compile(
     r"(?m)(?:^|[;&|(`]|\bthen\b|\bdo\b)\s*"
-    r"(?:\./|bash\s|sh\s|source\s|\.\s|make\b|pytest\b|npm\b|npx\b|tox\b|nox\b|pre-commit\b|pip3?\b)")
+    r"(?:\./|bash\s|sh\s|source\s|\.\s|make\b|pytest\b|npm\b|npx\b|tox\b|nox\b|pre-commit\b|pip3?\b)"
+)
 
 
 def pull_request_target_jobs() -> Iterator[tuple[str, str, Job]]:
@@ -227,8 +229,9 @@ def test_pull_request_target_is_used_only_where_the_review_above_holds() -> None
     for path in [*GITHUB.rglob("*.yml"), *GITHUB.rglob("*.yaml")]:
         for rule in re.findall(r"zizmor: ignore\[([\w-]+)\]", path.read_text(encoding="utf-8")):
             ignores.add((path.name, rule))
-    targets = {name for name, workflow in WORKFLOWS.items()
-               if "pull_request_target" in triggers(workflow)}
+    targets = {
+        name for name, workflow in WORKFLOWS.items() if "pull_request_target" in triggers(workflow)
+    }
     assert targets == {"review.yml", "test-send.yml"}
     assert ignores == {(name, "dangerous-triggers") for name in targets}
     assert not any("workflow_run" in triggers(w) for w in WORKFLOWS.values())
@@ -248,8 +251,13 @@ def zizmor() -> str:
 
 
 def zizmor_findings(*options: str) -> list[dict[str, Any]]:
-    result = subprocess.run([zizmor(), "--offline", "--format", "json", *options, "."],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [zizmor(), "--offline", "--format", "json", *options, "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     findings: list[dict[str, Any]] = json.loads(result.stdout)
     return findings
 
@@ -261,8 +269,10 @@ def test_zizmor_finds_nothing_of_medium_severity_or_more() -> None:
 
 def test_zizmor_ignores_hide_nothing_but_the_reviewed_triggers() -> None:
     findings = zizmor_findings("--min-severity", "medium", "--no-ignores")
-    assert sorted((f["ident"], f["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"])
-                  for f in findings) == [
+    assert sorted(
+        (f["ident"], f["locations"][0]["symbolic"]["key"]["Local"]["verbatim_path"])
+        for f in findings
+    ) == [
         ("dangerous-triggers", "./.github/workflows/review.yml"),
         ("dangerous-triggers", "./.github/workflows/test-send.yml"),
     ]
@@ -289,8 +299,9 @@ def test_apply_applies_exactly_the_plan_the_reviewer_saw() -> None:
     folder_ = download["with"]["path"].replace("${{ runner.temp }}", "$RUNNER_TEMP")
     script = run(apply)
     assert "ametrika-gitops plan" not in script, "the apply job never plans afresh"
-    assert re.search(rf'ametrika-gitops apply "{re.escape(folder_)}/plan.json" --auto-approve',
-                     script)
+    assert re.search(
+        rf'ametrika-gitops apply "{re.escape(folder_)}/plan.json" --auto-approve', script
+    )
     assert "--expect-commit" in script and "commits/main" in script
     assert "sha256sum --check" in script
     assert "needs.plan.outputs.sha256" in json.dumps(apply)
@@ -383,22 +394,33 @@ INSTALL_LOCKED = [
 def test_workflows_install_exactly_the_locked_dependencies(name: str) -> None:
     for job_id, job in jobs(WORKFLOWS[name]):
         for step in steps(job):
-            lines = [line.strip() for line in str(step.get("run", "")).splitlines()
-                     if "pip install" in line]
+            lines = [
+                line.strip()
+                for line in str(step.get("run", "")).splitlines()
+                if "pip install" in line
+            ]
             if lines:
                 assert lines[:2] == INSTALL_LOCKED, f"{name}: job {job_id}"
-                assert re.fullmatch(r"python3 -m pip install --no-deps --no-build-isolation "
-                                    r"(-e )?\.", lines[2]), f"{name}: job {job_id}"
+                assert re.fullmatch(
+                    r"python3 -m pip install --no-deps --no-build-isolation "
+                    r"(-e )?\.",
+                    lines[2],
+                ), f"{name}: job {job_id}"
                 assert len(lines) == 3
 
 
 def test_ci_installs_the_lock_and_runs_zizmor_then_the_readme_test_command() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert script[-1] == "python3 -m pip install -e '.[test]' && python3 -m pytest"
+    assert script[-1] == (
+        "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test]' "
+        "&& python3 -m pytest"
+    )
     assert script[-1] in readme
     assert INSTALL_LOCKED[0] in script and INSTALL_LOCKED[1] in script
-    assert '"$zizmor" --offline --min-severity medium .' in script
+    assert "zizmor --offline --min-severity medium ." in script
+    assert "ruff check . && ruff format --check ." in script
+    assert "mypy ametrika_gitops tests" in script
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -431,9 +453,11 @@ def pins(path: Path) -> dict[str, tuple[str, list[str]]]:
 def test_the_lock_pins_what_pyproject_asks_for_with_hashes() -> None:
     tomllib = pytest.importorskip("tomllib")
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    wanted = [*pyproject["project"]["dependencies"],
-              *pyproject["project"]["optional-dependencies"]["test"],
-              *pyproject["build-system"]["requires"]]
+    wanted = [
+        *pyproject["project"]["dependencies"],
+        *pyproject["project"]["optional-dependencies"]["test"],
+        *pyproject["build-system"]["requires"],
+    ]
     listed = requirement_lines(REQUIREMENTS / "ci.in")
     assert sorted(map(key, listed)) == sorted(map(key, wanted)), "ci.in = pyproject.toml"
     locked = pins(REQUIREMENTS / "ci.txt")
@@ -450,9 +474,14 @@ def test_the_lock_pins_what_pyproject_asks_for_with_hashes() -> None:
 def test_the_hook_runs_on_accounts_overrides_templates_and_the_catalogue() -> None:
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     files = re.compile(hook["files"])
-    for path in ("accounts/acme.yaml", "overrides/acme/insights.fr.html.j2",
-                 "templates/catalog.yaml", "templates/fr/footer.txt.j2", "templates/layout.html.j2",
-                 "schemas/account.schema.json"):
+    for path in (
+        "accounts/acme.yaml",
+        "overrides/acme/insights.fr.html.j2",
+        "templates/catalog.yaml",
+        "templates/fr/footer.txt.j2",
+        "templates/layout.html.j2",
+        "schemas/account.schema.json",
+    ):
         assert files.search(path), path
     for path in ("README.md", "ametrika_gitops/cli.py", "tests/cases/valid/x.yaml"):
         assert not files.search(path), path
@@ -462,8 +491,11 @@ def test_the_hook_runs_on_accounts_overrides_templates_and_the_catalogue() -> No
 def test_the_readme_shows_a_local_hook_with_the_same_files() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)]
-    local = [b for b in blocks if isinstance(b, dict)
-             and any(r.get("repo") == "local" for r in b.get("repos", []))]
+    local = [
+        b
+        for b in blocks
+        if isinstance(b, dict) and any(r.get("repo") == "local" for r in b.get("repos", []))
+    ]
     assert local, "README: a `repo: local` pre-commit configuration"
     (hook,) = local[0]["repos"][0]["hooks"]
     (published,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
@@ -485,15 +517,27 @@ def script(name: str) -> ModuleType:
 
 
 def git(repo: Path, *args: str) -> str:
-    env = dict(os.environ, GIT_AUTHOR_NAME="Alice", GIT_AUTHOR_EMAIL="alice@example.com",
-               GIT_COMMITTER_NAME="Alice", GIT_COMMITTER_EMAIL="alice@example.com")
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env=env).stdout.strip()
+    env = dict(
+        os.environ,
+        GIT_AUTHOR_NAME="Alice",
+        GIT_AUTHOR_EMAIL="alice@example.com",
+        GIT_COMMITTER_NAME="Alice",
+        GIT_COMMITTER_EMAIL="alice@example.com",
+    )
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=env
+    ).stdout.strip()
 
 
 SHOW_ARGV = [sys.executable, "-c", "import json, sys; print(json.dumps(sys.argv[1:]))"]
-HOSTILE = ["$(touch pwned).yaml", "a;touch pwned.yaml", "new\nline.yaml", "-rf.yaml",
-           "UPPER.yaml", "xy.yaml"]
+HOSTILE = [
+    "$(touch pwned).yaml",
+    "a;touch pwned.yaml",
+    "new\nline.yaml",
+    "-rf.yaml",
+    "UPPER.yaml",
+    "xy.yaml",
+]
 
 
 def test_allow_delete_reads_deleted_account_files_as_data(tmp_path: Path) -> None:
@@ -514,28 +558,69 @@ def test_allow_delete_reads_deleted_account_files_as_data(tmp_path: Path) -> Non
     head = git(repo, "rev-parse", "HEAD")
 
     result = subprocess.run(
-        [sys.executable, str(SCRIPTS / "allow_delete.py"), "--deleted-between", base, head,
-         "--accounts", "umbrella  initech", "--", *SHOW_ARGV, "plan", "--out", "plan.json"],
-        cwd=repo, capture_output=True, text=True, check=True)
+        [
+            sys.executable,
+            str(SCRIPTS / "allow_delete.py"),
+            "--deleted-between",
+            base,
+            head,
+            "--accounts",
+            "umbrella  initech",
+            "--",
+            *SHOW_ARGV,
+            "plan",
+            "--out",
+            "plan.json",
+        ],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
 
     assert json.loads(result.stdout) == [
-        "plan", "--out", "plan.json",
-        "--allow-delete", "acme", "--allow-delete", "globex", "--allow-delete", "initech",
-        "--allow-delete", "old-name", "--allow-delete", "umbrella", "--allow-delete", "xy"]
+        "plan",
+        "--out",
+        "plan.json",
+        "--allow-delete",
+        "acme",
+        "--allow-delete",
+        "globex",
+        "--allow-delete",
+        "initech",
+        "--allow-delete",
+        "old-name",
+        "--allow-delete",
+        "umbrella",
+        "--allow-delete",
+        "xy",
+    ]
     assert not list(tmp_path.rglob("pwned*"))
     assert "'accounts/new\\nline.yaml' is not an account file" in result.stderr
 
 
 def test_allow_delete_refuses_an_invalid_dispatch_input(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, str(SCRIPTS / "allow_delete.py"), "--accounts", "acme $(id) ../x",
-         "--", *SHOW_ARGV], cwd=tmp_path, capture_output=True, text=True, check=False)
+        [
+            sys.executable,
+            str(SCRIPTS / "allow_delete.py"),
+            "--accounts",
+            "acme $(id) ../x",
+            "--",
+            *SHOW_ARGV,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 1 and result.stdout == ""
     assert "not account ids: '$(id)', '../x'" in result.stderr
 
 
 def test_allow_delete_allows_nothing_when_the_commit_before_is_unknown(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     git(tmp_path, "init", "-q")
     (tmp_path / "f").write_text("x", encoding="utf-8")
     git(tmp_path, "add", "f")
@@ -555,37 +640,86 @@ GATE_CASES = [
     ("pull_request_target", "opened", "", "", False, ["README.md", "templates/fr/x.j2"], "send"),
     ("pull_request_target", "opened", "", "", False, ["README.md"], "none"),
     ("pull_request_target", "opened", "", "", True, ["accounts/acme.yaml"], "defer"),
-    ("pull_request_target", "opened", "", "", False,
-     ["accounts/acme.yaml", "ametrika_gitops/mail/smtp.py"], "defer"),
-    ("pull_request_target", "synchronize", "", "", False,
-     ["accounts/acme.yaml", ".github/workflows/test-send.yml"], "defer"),
-    ("pull_request_target", "opened", "", "", False, ["accounts/a.yaml", "requirements/ci.txt"],
-     "defer"),
+    (
+        "pull_request_target",
+        "opened",
+        "",
+        "",
+        False,
+        ["accounts/acme.yaml", "ametrika_gitops/mail/smtp.py"],
+        "defer",
+    ),
+    (
+        "pull_request_target",
+        "synchronize",
+        "",
+        "",
+        False,
+        ["accounts/acme.yaml", ".github/workflows/test-send.yml"],
+        "defer",
+    ),
+    (
+        "pull_request_target",
+        "opened",
+        "",
+        "",
+        False,
+        ["accounts/a.yaml", "requirements/ci.txt"],
+        "defer",
+    ),
     ("pull_request_target", "labeled", "bug", "admin", False, ["accounts/acme.yaml"], "ignore"),
-    ("pull_request_target", "labeled", "test-send-approved", "write", False,
-     ["accounts/acme.yaml"], "ignore"),
-    ("pull_request_target", "labeled", "test-send-approved", "maintain", True,
-     ["accounts/acme.yaml", "ametrika_gitops/cli.py"], "send"),
+    (
+        "pull_request_target",
+        "labeled",
+        "test-send-approved",
+        "write",
+        False,
+        ["accounts/acme.yaml"],
+        "ignore",
+    ),
+    (
+        "pull_request_target",
+        "labeled",
+        "test-send-approved",
+        "maintain",
+        True,
+        ["accounts/acme.yaml", "ametrika_gitops/cli.py"],
+        "send",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("event", "action", "label", "role", "fork", "changed", "expected"),
-                         GATE_CASES)
-def test_gate(event: str, action: str, label: str, role: str, fork: bool, changed: list[str],
-              expected: str) -> None:
+@pytest.mark.parametrize(
+    ("event", "action", "label", "role", "fork", "changed", "expected"), GATE_CASES
+)
+def test_gate(
+    event: str, action: str, label: str, role: str, fork: bool, changed: list[str], expected: str
+) -> None:
     gate = script("send_gate")
-    decision = gate.decide(event=event, action=action, label=label, labeller_role=role,
-                           fork=fork, changed=changed, symlinks=[],
-                           new_destinations=list)
+    decision = gate.decide(
+        event=event,
+        action=action,
+        label=label,
+        labeller_role=role,
+        fork=fork,
+        changed=changed,
+        symlinks=[],
+        new_destinations=list,
+    )
     assert decision.action == expected, decision.reason
 
 
 def test_gate_refuses_symbolic_links_and_defers_new_smtp_destinations() -> None:
     gate = script("send_gate")
-    common = {"event": "pull_request_target", "action": "opened", "label": "",
-              "labeller_role": "", "fork": False, "changed": ["accounts/acme.yaml"]}
-    linked = gate.decide(**common, symlinks=["templates/fr/footer.txt.j2"],
-                         new_destinations=list)
+    common = {
+        "event": "pull_request_target",
+        "action": "opened",
+        "label": "",
+        "labeller_role": "",
+        "fork": False,
+        "changed": ["accounts/acme.yaml"],
+    }
+    linked = gate.decide(**common, symlinks=["templates/fr/footer.txt.j2"], new_destinations=list)
     assert linked.action == "fail"
     new = gate.Destination("acme", "evil.example", 465, "ssl-tls", "u", "GLOBEX_SMTP_PASSWORD")
     moved = gate.decide(**common, symlinks=[], new_destinations=lambda: [new])
@@ -599,8 +733,9 @@ def copy_of_the_repository(to: Path) -> Path:
     return to
 
 
-def test_gate_finds_where_smtp_passwords_would_go(tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gate_finds_where_smtp_passwords_would_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Through the real `compile`: a changed server, or another account's password variable,
     is a destination the base branch does not have."""
     installed = [sysconfig.get_path("scripts"), str(Path(sys.executable).parent)]
@@ -612,18 +747,26 @@ def test_gate_finds_where_smtp_passwords_would_go(tmp_path: Path,
 
     globex = head / "accounts" / "globex.yaml"
     original = globex.read_text(encoding="utf-8")
-    globex.write_text(original.replace("smtp.globex.example.com", "smtp.attacker.example"),
-                      encoding="utf-8")
+    globex.write_text(
+        original.replace("smtp.globex.example.com", "smtp.attacker.example"), encoding="utf-8"
+    )
     (new,) = gate.new_destinations(base, head)
     assert (new.account, new.host, new.password_env) == (
-        "globex", "smtp.attacker.example", "GLOBEX_SMTP_PASSWORD")
+        "globex",
+        "smtp.attacker.example",
+        "GLOBEX_SMTP_PASSWORD",
+    )
 
     globex.write_text(original, encoding="utf-8")
     (head / "accounts" / "borrower.yaml").write_text(
-        original.replace("id: globex", "id: borrower"), encoding="utf-8")
+        original.replace("id: globex", "id: borrower"), encoding="utf-8"
+    )
     (new,) = gate.new_destinations(base, head)
     assert (new.account, new.host, new.password_env) == (
-        "borrower", "smtp.globex.example.com", "GLOBEX_SMTP_PASSWORD")
+        "borrower",
+        "smtp.globex.example.com",
+        "GLOBEX_SMTP_PASSWORD",
+    )
 
 
 def test_gate_reads_changed_paths_and_symbolic_links_from_git(tmp_path: Path) -> None:
@@ -640,5 +783,8 @@ def test_gate_reads_changed_paths_and_symbolic_links_from_git(tmp_path: Path) ->
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "two")
     assert sorted(gate.changed_paths(tmp_path, base)) == [
-        "accounts/a.yaml", "accounts/b.yaml", "templates/footer.txt.j2"]
+        "accounts/a.yaml",
+        "accounts/b.yaml",
+        "templates/footer.txt.j2",
+    ]
     assert gate.symlinks(tmp_path) == ["templates/footer.txt.j2"]

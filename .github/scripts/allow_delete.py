@@ -38,16 +38,33 @@ def deleted_accounts(base: str, head: str) -> list[str]:
     for revision in (base, head):
         if not REVISION.fullmatch(revision):
             raise Refused(f"not a commit: {revision!r}")
-    if set(base) == {"0"} or subprocess.run(
-        ["git", "cat-file", "-e", f"{base}^{{commit}}"], check=False, capture_output=True
-    ).returncode:
-        print(f"warning: commit {base} is not in this clone; deletions stay held "
-              "(release them with the apply workflow's allow_delete input)", file=sys.stderr)
+    if (
+        set(base) == {"0"}
+        or subprocess.run(
+            ["git", "cat-file", "-e", f"{base}^{{commit}}"], check=False, capture_output=True
+        ).returncode
+    ):
+        print(
+            f"warning: commit {base} is not in this clone; deletions stay held "
+            "(release them with the apply workflow's allow_delete input)",
+            file=sys.stderr,
+        )
         return []
     names = subprocess.run(
-        ["git", "diff", "-z", "--name-only", "--no-renames", "--diff-filter=D", base, head,
-         "--", "accounts/"],
-        check=True, capture_output=True,
+        [
+            "git",
+            "diff",
+            "-z",
+            "--name-only",
+            "--no-renames",
+            "--diff-filter=D",
+            base,
+            head,
+            "--",
+            "accounts/",
+        ],
+        check=True,
+        capture_output=True,
     ).stdout.split(b"\0")
     ids = set()
     for raw in filter(None, names):
@@ -65,8 +82,10 @@ def typed_accounts(text: str) -> list[str]:
     words = text.split()
     invalid = [word for word in words if not ACCOUNT_ID.fullmatch(word)]
     if invalid:
-        raise Refused(f"not account ids: {', '.join(map(repr, invalid))} "
-                      "(expected lower-case letters, digits and hyphens, 2 to 63 characters)")
+        raise Refused(
+            f"not account ids: {', '.join(map(repr, invalid))} "
+            "(expected lower-case letters, digits and hyphens, 2 to 63 characters)"
+        )
     return sorted(set(words))
 
 

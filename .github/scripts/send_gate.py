@@ -55,8 +55,10 @@ class Destination:
     password_env: str
 
     def __str__(self) -> str:
-        return (f"{self.account}: {self.password_env} to {self.username}@{self.host}:{self.port} "
-                f"({self.security})")
+        return (
+            f"{self.account}: {self.password_env} to {self.username}@{self.host}:{self.port} "
+            f"({self.security})"
+        )
 
 
 def shown(paths: Iterable[str], limit: int = 5) -> str:
@@ -66,40 +68,62 @@ def shown(paths: Iterable[str], limit: int = 5) -> str:
     return ", ".join(ascii(p) for p in paths[:limit]) + more
 
 
-def decide(*, event: str, action: str, label: str, labeller_role: str, fork: bool,
-           changed: Iterable[str], symlinks: Iterable[str],
-           new_destinations: Callable[[], list[Destination]]) -> Decision:
+def decide(
+    *,
+    event: str,
+    action: str,
+    label: str,
+    labeller_role: str,
+    fork: bool,
+    changed: Iterable[str],
+    symlinks: Iterable[str],
+    new_destinations: Callable[[], list[Destination]],
+) -> Decision:
     """The gate, as a pure function of the event and the pull request's content."""
     approved = False
     if action == "labeled":
         if label != APPROVAL_LABEL:
             return Decision("ignore", f"label {label!r} is not {APPROVAL_LABEL!r}")
         if labeller_role not in MAINTAINER_ROLES:
-            return Decision("ignore", f"the label was added by someone whose role is "
-                            f"{labeller_role or 'unknown'}; only a maintainer's label (admin "
-                            "or maintain role) approves a test send")
+            return Decision(
+                "ignore",
+                f"the label was added by someone whose role is "
+                f"{labeller_role or 'unknown'}; only a maintainer's label (admin "
+                "or maintain role) approves a test send",
+            )
         approved = True
     if event == "push":
         return Decision("send", "a push to the default branch (reviewed)")
     if links := list(symlinks):
-        return Decision("fail", f"the pull request holds symbolic links ({shown(links)}); "
-                        "account data never needs one, and a link could make the tool read "
-                        "files outside the repository")
+        return Decision(
+            "fail",
+            f"the pull request holds symbolic links ({shown(links)}); "
+            "account data never needs one, and a link could make the tool read "
+            "files outside the repository",
+        )
     changed = set(changed)
     if not any(path.startswith(DATA) for path in changed):
         return Decision("none", "no account, override, template or recipient file changed")
     if approved:
         return Decision("send", f"approved by a maintainer's {APPROVAL_LABEL!r} label")
-    later = (f"the test sends run after the merge, or now if a maintainer adds the label "
-             f"{APPROVAL_LABEL!r}")
+    later = (
+        f"the test sends run after the merge, or now if a maintainer adds the label "
+        f"{APPROVAL_LABEL!r}"
+    )
     if fork:
         return Decision("defer", f"the pull request comes from a fork; {later}")
     if tool := [p for p in changed if not p.startswith(DATA) and not NEUTRAL.fullmatch(p)]:
-        return Decision("defer", f"the pull request changes the tool or the pipeline "
-                        f"({shown(tool)}), so no secret is handed to this run; {later}")
+        return Decision(
+            "defer",
+            f"the pull request changes the tool or the pipeline "
+            f"({shown(tool)}), so no secret is handed to this run; {later}",
+        )
     if new := new_destinations():
-        return Decision("defer", "an SMTP password would go somewhere it does not go on the "
-                        f"base branch ({'; '.join(map(str, new))}); {later}")
+        return Decision(
+            "defer",
+            "an SMTP password would go somewhere it does not go on the "
+            f"base branch ({'; '.join(map(str, new))}); {later}",
+        )
     return Decision("send", "data-only change from this repository")
 
 
@@ -111,15 +135,26 @@ def destinations(build: Path) -> set[Destination]:
         bundle = json.loads((build / entry["bundle"]).read_text(encoding="utf-8"))
         smtp = bundle["sender"]["smtp"]
         if smtp is not None:
-            found.add(Destination(entry["id"], str(smtp["host"]).lower().rstrip("."),
-                                  int(smtp["port"]), smtp["security"], smtp["username"],
-                                  smtp["password"]["env"]))
+            found.add(
+                Destination(
+                    entry["id"],
+                    str(smtp["host"]).lower().rstrip("."),
+                    int(smtp["port"]),
+                    smtp["security"],
+                    smtp["username"],
+                    smtp["password"]["env"],
+                )
+            )
     return found
 
 
 def compiled(folder: Path, out: Path, what: str) -> Path:
-    if subprocess.run(["ametrika-gitops", "compile", "--out", str(out)], cwd=folder,
-                      stdout=subprocess.DEVNULL, check=False).returncode:
+    if subprocess.run(
+        ["ametrika-gitops", "compile", "--out", str(out)],
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    ).returncode:
         raise NotCompiled(what)
     return out
 
@@ -133,13 +168,21 @@ def new_destinations(tool: Path, data: Path) -> list[Destination]:
 
 
 def git(data: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(data), *args], check=True, capture_output=True,
-                          text=True, errors="backslashreplace").stdout
+    return subprocess.run(
+        ["git", "-C", str(data), *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        errors="backslashreplace",
+    ).stdout
 
 
 def changed_paths(data: Path, base: str) -> list[str]:
-    return list(filter(None, git(data, "diff", "-z", "--name-only", "--no-renames", base,
-                                 "HEAD").split("\0")))
+    return list(
+        filter(
+            None, git(data, "diff", "-z", "--name-only", "--no-renames", base, "HEAD").split("\0")
+        )
+    )
 
 
 def symlinks(data: Path) -> list[str]:
@@ -150,9 +193,12 @@ def symlinks(data: Path) -> list[str]:
 def labeller_role(repo: str, login: str) -> str:
     if not LOGIN.fullmatch(login):
         return ""
-    result = subprocess.run(["gh", "api", f"repos/{repo}/collaborators/{login}/permission",
-                             "--jq", ".role_name"], check=False, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        ["gh", "api", f"repos/{repo}/collaborators/{login}/permission", "--jq", ".role_name"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
@@ -160,9 +206,15 @@ def comparison_base(data: Path, env: dict[str, str]) -> str:
     """What test-send compares with: the merge base of a pull request, the commit before a push."""
     if env["EVENT"] == "push":
         before = env.get("BEFORE", "")
-        present = SHA.fullmatch(before) and set(before) != {"0"} and not subprocess.run(
-            ["git", "-C", str(data), "cat-file", "-e", f"{before}^{{commit}}"], check=False,
-            capture_output=True).returncode
+        present = (
+            SHA.fullmatch(before)
+            and set(before) != {"0"}
+            and not subprocess.run(
+                ["git", "-C", str(data), "cat-file", "-e", f"{before}^{{commit}}"],
+                check=False,
+                capture_output=True,
+            ).returncode
+        )
         if present:
             return before
         return git(data, "rev-parse", "HEAD~1").strip()
@@ -177,16 +229,25 @@ def main() -> int:
     base = comparison_base(data, env)
     try:
         decision = decide(
-            event=env["EVENT"], action=env.get("ACTION", ""), label=env.get("LABEL", ""),
-            labeller_role=(labeller_role(env["REPO"], env.get("SENDER", ""))
-                           if env.get("ACTION") == "labeled" else ""),
+            event=env["EVENT"],
+            action=env.get("ACTION", ""),
+            label=env.get("LABEL", ""),
+            labeller_role=(
+                labeller_role(env["REPO"], env.get("SENDER", ""))
+                if env.get("ACTION") == "labeled"
+                else ""
+            ),
             fork=env["EVENT"] != "push" and env.get("HEAD_REPO") != env["REPO"],
             changed=changed_paths(data, base) if env["EVENT"] != "push" else (),
             symlinks=symlinks(data) if env["EVENT"] != "push" else (),
-            new_destinations=lambda: new_destinations(tool, data))
+            new_destinations=lambda: new_destinations(tool, data),
+        )
     except NotCompiled as error:
-        decision = Decision("fail", f"the accounts of {error} do not compile, so nothing can "
-                            "be sent (see validate in the pull-request workflow)")
+        decision = Decision(
+            "fail",
+            f"the accounts of {error} do not compile, so nothing can "
+            "be sent (see validate in the pull-request workflow)",
+        )
     except (KeyError, TypeError, ValueError, OSError) as error:
         decision = Decision("fail", f"cannot tell where SMTP passwords would go ({error!r})")
     reason = " ".join(decision.reason.split())  # one line: it goes into $GITHUB_OUTPUT

@@ -11,7 +11,7 @@ from ametrika_gitops.check.rules import RENDERED_RULES, RULES
 
 PACKAGE = Path(__file__).resolve().parents[2] / "ametrika_gitops"
 CASES = PACKAGE.parent / "tests" / "cases"
-_FINDING = re.compile(r"^[^\n]*?:\d+:\d+: (?:error|warning)\[([a-z0-9-]+)\]", re.M)
+_FINDING = re.compile(r"^[^\n]*?:\d+:\d+: (?:error|warning)\[([a-z0-9-]+)\]", re.MULTILINE)
 
 
 def _module(path: Path) -> str:
