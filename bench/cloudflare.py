@@ -6,12 +6,15 @@ the Cloudflare API emulator: ametrika-gitops (batch endpoint) and octoDNS with o
     python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync 10 100 1000
     python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync --latency-ms 50 1000
     python3 bench/cloudflare.py --octodns /tmp/octo/bin/octodns-sync --zones 100 1000
+    python3 bench/cloudflare.py --per-zone 2 --rate-limit 1200/300 10 100 1000
 
 With one zone it is `example.com`; with Z > 1, account i goes to zone `zone{i % Z}.example`.
+`--per-zone K` gives each size ceil(N / K) zones instead (the shape of real customers: one to a
+few accounts per zone; a Free zone holds 200 records). `--rate-limit Q/W` makes the emulator
+refuse past Q requests per W seconds for a whole window, as Cloudflare does (1200/300).
 `--latency-ms` makes the emulator sleep that long before answering each request, modelling a
-network round trip to Cloudflare (0: loopback, nothing added). `--repeat R` gives the median of
-R runs, each against a fresh emulator. Times are wall time and the CPU time (user + system) of
-the tool's process; the emulator's own CPU is in neither.
+network round trip to Cloudflare (0: loopback, nothing added). `--repeat R` gives the median wall
+time of R runs, each against a fresh emulator.
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -29,9 +31,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
 from ametrika_gitops.config.model import Account, Dmarc, Hosted, Sender
 from ametrika_gitops.dns.records import desired_records
+from ametrika_gitops.emulator.cloudflare import CloudflareEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "bench-token"
@@ -117,39 +119,36 @@ zones:
 {targets}"""
 
 
-def cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall s, CPU s of the tool's process): on a shared machine, CPU time moves less."""
-    cpu, start = cpu_of_children(), time.perf_counter()
+def timed(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
     run = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, check=False)
-    wall = time.perf_counter() - start
     if run.returncode not in (0, 2):
         raise SystemExit(f"{argv} failed ({run.returncode}):\n{run.stderr[-3000:]}")
-    return wall, cpu_of_children() - cpu
+    return time.perf_counter() - start
 
 
 def measure(
     argvs: list[list[str]], cwd: Path, env_extra: dict[str, str], emu: CloudflareEmulator
-) -> list[tuple[int, float, float]]:
+) -> list[tuple[int, float]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDFLARE_")}
     env.update(env_extra)
     out = []
     for argv in argvs:
         mark = len(emu.log)
-        wall, cpu = timed(argv, cwd, env)
-        out.append((len(emu.log) - mark, wall, cpu))
+        seconds = timed(argv, cwd, env)
+        out.append((len(emu.log) - mark, seconds))
     return out
 
 
-def emulator(zones: list[str], plan: str, latency_ms: float) -> CloudflareEmulator:
+def emulator(
+    zones: list[str], plan: str, latency_ms: float, rate_limit: tuple[int, float] | None
+) -> CloudflareEmulator:
     """A fresh emulator for each tool, configured alike."""
     emu = CloudflareEmulator(tokens={TOKEN: None}, latency_ms=latency_ms)
     for zone in zones:
         emu.add_zone(zone, plan)
+    if rate_limit is not None:
+        emu.limit_rate(*rate_limit)
     return emu
 
 
@@ -162,29 +161,25 @@ Commands = Callable[[str], tuple[list[list[str]], dict[str, str]]]
 
 def plan_and_apply(
     commands: Commands, cwd: Path, zones: list[str], args: argparse.Namespace
-) -> tuple[str, int]:
-    """The table's cells for one tool (requests, then the medians of ``args.repeat`` runs, each
-    on a fresh emulator, of wall and CPU time, for plan then apply) and the records in the zones
-    afterwards. ``commands`` gives the plan and apply command lines and their environment for
-    the emulator's base URL."""
-    times: list[list[tuple[float, float]]] = [[], []]
-    counts, got = set(), 0
+) -> tuple[int, float, int, float, int]:
+    """(plan requests, plan s, apply requests, apply s, records in the zones afterwards), the
+    times the medians of ``args.repeat`` runs, each on a fresh emulator; ``commands`` gives the
+    plan and apply command lines and their environment for the emulator's base URL."""
+    plans, applies, counts, got = [], [], set(), 0
     for _ in range(args.repeat):
-        emu = emulator(zones, args.plan, args.latency_ms)
+        emu = emulator(zones, args.plan, args.latency_ms, args.rate_limit)
         with emu.running():
             argvs, env = commands(emu.base_url)
-            steps = measure(argvs, cwd, env, emu)
+            (p_req, p_s), (a_req, a_s) = measure(argvs, cwd, env, emu)
             got = live_records(emu, zones)
-        counts.add(tuple(requests for requests, _, _ in steps))
-        for kept, (_, wall, cpu) in zip(times, steps):
-            kept.append((wall, cpu))
+            refused = sum(r.status == 429 for r in emu.log)
+            assert not refused, f"{refused} requests refused with 429"
+        plans.append(p_s)
+        applies.append(a_s)
+        counts.add((p_req, a_req))
     assert len(counts) == 1, f"request counts differ between runs: {counts}"
-    cells = []
-    for requests, kept in zip(counts.pop(), times):
-        wall = statistics.median(w for w, _ in kept)
-        cpu = statistics.median(c for _, c in kept)
-        cells.append(f"{requests:,} | {wall:.2f} | {cpu:.2f}")
-    return " | ".join(cells), got
+    ((p_req, a_req),) = counts
+    return p_req, statistics.median(plans), a_req, statistics.median(applies), got
 
 
 def conditions(latency_ms: float) -> str:
@@ -219,6 +214,17 @@ def main() -> None:
         help="spread the accounts over Z zones (default 1: example.com)",
     )
     parser.add_argument(
+        "--per-zone",
+        type=int,
+        metavar="K",
+        help="K accounts a zone: ceil(N / K) zones for each size (overrides --zones)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        metavar="Q/W",
+        help="the emulator allows Q requests per W seconds, then blocks a whole window",
+    )
+    parser.add_argument(
         "--latency-ms",
         type=float,
         default=0,
@@ -233,20 +239,28 @@ def main() -> None:
         help="report the median time of R runs (default 1)",
     )
     args = parser.parse_args()
-    if args.zones < 1 or args.latency_ms < 0 or args.repeat < 1:
-        parser.error("--zones and --repeat must be 1 or more, --latency-ms 0 or more")
+    if args.zones < 1 or args.latency_ms < 0 or args.repeat < 1 or (args.per_zone or 1) < 1:
+        parser.error("--zones, --per-zone and --repeat must be 1 or more, --latency-ms 0 or more")
+    if args.rate_limit:
+        quota, _, window = args.rate_limit.partition("/")
+        args.rate_limit = (int(quota), float(window))
     tool = [sys.executable, "-m", "ametrika_gitops"]
-    names = zone_names(args.zones)
-    print(f"{conditions(args.latency_ms)}; median of {args.repeat} run(s)", flush=True)
     print(
-        "| accounts | zones | records | tool | plan: requests | plan: s | plan: CPU s "
-        "| apply: requests | apply: s | apply: CPU s |"
+        f"{conditions(args.latency_ms)}; median of {args.repeat} run(s); rate limit "
+        f"{args.rate_limit or 'none'}",
+        flush=True,
     )
-    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| accounts | zones | records | tool | plan: requests | plan: s | apply: requests "
+        "| apply: s |"
+    )
+    print("|---:|---:|---:|---|---:|---:|---:|---:|")
     for n in args.sizes:
+        zones = -(-n // args.per_zone) if args.per_zone else args.zones
+        names = zone_names(zones)
         with tempfile.TemporaryDirectory() as tmp:
             repo = Path(tmp) / "repo"
-            write_repo(repo, n, args.zones)
+            write_repo(repo, n, zones)
             records = 5 * n
 
             def ours(base_url: str) -> tuple[list[list[str]], dict[str, str]]:
@@ -255,10 +269,12 @@ def main() -> None:
                     {"CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": base_url},
                 )
 
-            cells, got = plan_and_apply(ours, repo, names, args)
+            p_req, p_s, a_req, a_s, got = plan_and_apply(ours, repo, names, args)
             assert got == records
             print(
-                f"| {n:,} | {args.zones:,} | {records:,} | ametrika-gitops | {cells} |", flush=True
+                f"| {n:,} | {zones:,} | {records:,} | ametrika-gitops | {p_req:,} | "
+                f"{p_s:.2f} | {a_req:,} | {a_s:.2f} |",
+                flush=True,
             )
             if not args.octodns:
                 continue
@@ -266,21 +282,24 @@ def main() -> None:
             zone_dir.mkdir()
             for zone in names:
                 (zone_dir / f"{zone}.yaml").write_text(
-                    octodns_zone(n, args.zones, zone), encoding="utf-8"
+                    octodns_zone(n, zones, zone), encoding="utf-8"
                 )
             config = Path(tmp) / "octodns.yaml"
 
             def theirs(
-                base_url: str, config: Path = config, zone_dir: Path = zone_dir
+                base_url: str,
+                config: Path = config,
+                zone_dir: Path = zone_dir,
+                names: list[str] = names,
             ) -> tuple[list[list[str]], dict[str, str]]:
                 config.write_text(octodns_config(zone_dir, base_url, names), encoding="utf-8")
                 sync = [args.octodns, "--config-file", str(config)]
                 return [sync, [*sync, "--doit"]], {}
 
-            cells, got = plan_and_apply(theirs, Path(tmp), names, args)
+            p_req, p_s, a_req, a_s, got = plan_and_apply(theirs, Path(tmp), names, args)
             print(
-                f"| {n:,} | {args.zones:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | "
-                f"{cells} |",
+                f"| {n:,} | {zones:,} | {got:,} | octoDNS 1.22 + octodns-cloudflare 1.2 | "
+                f"{p_req:,} | {p_s:.2f} | {a_req:,} | {a_s:.2f} |",
                 flush=True,
             )
 

@@ -46,8 +46,8 @@ class Env:
         )
 
 
-@pytest.fixture
-def cf(
+@pytest.fixture(name="cf")
+def cf_fixture(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> Iterator[Env]:
     """An emulator with zone acme.fr (Free plan), the repository's bundled accounts, and the
@@ -81,3 +81,6 @@ sender:
 
 def hosted(account_id: str, domain: str, zone: str | None = None) -> str:
     return HOSTED.format(id=account_id, domain=domain, zone=f", zone: {zone}" if zone else "")
+
+
+cf = cf_fixture  # the name test_end_to_end.py imports

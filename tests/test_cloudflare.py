@@ -10,7 +10,12 @@ import pytest
 
 from ametrika_gitops.emulator.cloudflare import Fault
 
-from .cloudflare_helpers import TOKEN, Env, cf, hosted  # noqa: F401 - cf is a fixture
+from .cloudflare_helpers import (
+    TOKEN,
+    Env,
+    cf_fixture,  # noqa: F401 - the fixture `cf`
+    hosted,
+)
 
 ACME = [
     ("CNAME", "amb.mail.acme.fr", "acme.bounces.ametrika.com"),
@@ -23,7 +28,7 @@ ACME = [
 
 
 def test_every_sender_mode_apply_then_nothing_to_do(cf: Env) -> None:
-    code, out, err = cf.run("plan", "--detailed-exitcode")
+    code, out, _err = cf.run("plan", "--detailed-exitcode")
     assert code == 2
     assert out.startswith(
         "Plan (live): 6 to add, 0 to change, 0 to delete, in 1 zone; "
@@ -63,7 +68,8 @@ def test_an_unowned_record_in_the_way_is_a_conflict_at_the_account(cf: Env) -> N
     cf.emu.add_record("acme.fr", "TXT", "amk1._domainkey.mail.acme.fr", "v=DKIM1; p=old")
     mark = len(cf.emu.log)
     code, out, err = cf.run("plan")
-    assert code == 1 and out == ""
+    assert code == 1  # the account is left out and named; the plan of the others is shown
+    assert "zone acme.fr" not in out and "left out: account acme: CNAME amk1" in out
     assert (
         "accounts/acme.yaml:14:13: error[dns-conflict]: CNAME amk1._domainkey.mail.acme.fr "
         "is needed (dkim-active), but a TXT record not managed by ametrika-gitops stands "
@@ -77,7 +83,10 @@ def test_an_existing_dmarc_record_is_kept(cf: Env) -> None:
     cf.emu.add_record("acme.fr", "TXT", "_dmarc.acme.fr", "v=DMARC1; p=reject")
     code, out, _ = cf.run("plan")
     assert code == 0
-    assert "kept the existing DMARC record at _dmarc.acme.fr" in out
+    assert (
+        "note: acme.fr: kept the existing DMARC policy: 'v=DMARC1; p=reject' at _dmarc.acme.fr "
+        "(zone acme.fr) applies to mail.acme.fr: p=reject (its p=; no sp=); none added"
+    ) in out
     assert "_dmarc.mail.acme.fr" not in out.split("zone xn--")[0]
     assert cf.run("apply", "--auto-approve")[0] == 0
     assert [r for r in cf.managed("acme.fr") if "_dmarc" in r[1]] == []
@@ -87,13 +96,15 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(cf: Env) -> None:
     assert cf.run("plan", "--out", "plan.json")[0] == 0
     saved = json.loads((cf.repo / "plan.json").read_text(encoding="utf-8"))
     assert saved["live"] is True and saved["zones"][0]["fingerprint"].startswith("sha256:")
-    cf.emu.add_record("acme.fr", "A", "www.acme.fr", "192.0.2.7")  # someone changed the zone
+    # someone publishes a record at a name the plan touches
+    cf.emu.add_record("acme.fr", "A", "links.mail.acme.fr", "192.0.2.7")
     mark = len(cf.emu.log)
-    code, _, err = cf.run("apply", "plan.json")
+    code, _, err = cf.run("apply", "--auto-approve", "plan.json")
     assert code == 1 and "zone acme.fr changed since the plan was made" in err
     assert cf.writes(mark) == []
+    cf.emu.zone_named("acme.fr").records.clear()
     assert cf.run("plan", "--out", "plan.json")[0] == 0
-    code, out, _ = cf.run("apply", "plan.json")
+    code, _out, _ = cf.run("apply", "--auto-approve", "plan.json")
     assert code == 0 and cf.managed("acme.fr") == sorted(ACME)
 
 
@@ -103,26 +114,34 @@ def test_an_offline_plan_cannot_be_applied(cf: Env) -> None:
     assert code == 1 and "is an offline plan" in err
 
 
-def test_deletions_are_guarded_except_for_removed_accounts(cf: Env) -> None:
+def test_every_deletion_needs_a_persons_word(cf: Env) -> None:
+    """Deletions not allowed by --allow-delete or --max-deletes are held: shown, never applied,
+    not an error; --detailed-exitcode says something is pending."""
     assert cf.run("apply", "--auto-approve")[0] == 0
     acme = cf.repo / "accounts" / "acme.yaml"
     acme.write_text(
         acme.read_text(encoding="utf-8").replace("click_tracking: true", "click_tracking: false"),
         encoding="utf-8",
     )
-    code, out, _ = cf.run("plan")
-    assert "- CNAME links.mail.acme.fr  track.ametrika.com" in out
+    code, out, _ = cf.run("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "0 to delete" in out and "1 deletion held, not applied" in out
+    assert "  held: - CNAME links.mail.acme.fr  track.ametrika.com" in out
+    assert "no longer needed, account acme; not applied: release with --allow-delete acme" in out
     mark = len(cf.emu.log)
-    code, _, err = cf.run("apply", "--auto-approve")
-    assert code == 1 and "--max-deletes is 0" in err and cf.writes(mark) == []
+    code, out, _ = cf.run("apply", "--auto-approve")
+    assert code == 0 and "No changes to apply" in out and cf.writes(mark) == []
     assert cf.run("apply", "--auto-approve", "--max-deletes", "1")[0] == 0
     assert ("CNAME", "links.mail.acme.fr", "track.ametrika.com") not in cf.managed("acme.fr")
-    # removing the account plans the deletion of exactly its records, allowed by default
+    # removing the account: its records are held too, until the account is named
     cf.emu.add_record("acme.fr", "A", "acme.fr", "192.0.2.10")
     acme.unlink()
-    code, out, _ = cf.run("plan")
-    assert out.count("account-removed, account acme") == 5
+    code, out, _ = cf.run("plan")  # acme.fr holds no account now: not read
+    assert code == 0 and "account-removed" not in out
+    assert "1 zone without accounts of this repository was not read" in out
     assert cf.run("apply", "--auto-approve")[0] == 0
+    assert len(cf.managed("acme.fr")) == 5
+    assert cf.run("apply", "--auto-approve", "--allow-delete", "acme")[0] == 0
     assert cf.managed("acme.fr") == []
     assert [r["type"] for r in cf.emu.records("acme.fr")] == ["A"]
 
@@ -134,9 +153,9 @@ def test_leaving_the_hosted_mode_deletes_that_accounts_records(cf: Env) -> None:
         "version: 1\naccount: {id: acme, name: ACME, admins: ['@a'], "
         "locales: [en]}\nsender: {mode: analytics-report, from_name: ACME}\n",
     )
-    code, out, _ = cf.run("plan")
-    assert out.count("no longer needed, account acme") == 6
-    assert cf.run("apply", "--auto-approve", "--max-deletes", "6")[0] == 0
+    _code, out, _ = cf.run("plan", "--allow-delete", "acme")
+    assert out.count("no longer needed, account acme") == 6 and "held" not in out
+    assert cf.run("apply", "--auto-approve", "--allow-delete", "acme")[0] == 0
     assert cf.managed("acme.fr") == []
 
 
@@ -156,7 +175,8 @@ def test_a_partial_run_does_not_delete_other_accounts_records(cf: Env) -> None:
 
 @pytest.mark.parametrize("plan, limit", [("free", 200), ("pro", 3500)])
 def test_batches_are_chunked_at_the_zone_plans_limit(cf: Env, plan: str, limit: int) -> None:
-    cf.emu.add_zone("example.com", plan=plan)
+    # a Free zone created before September 2024 holds 1,000 records: room for 240
+    cf.emu.add_zone("example.com", plan=plan, created_on="2023-05-01")
     n = 60  # 4 records each (no verification token, no click tracking): 240 changes
     for i in range(n):
         cf.account(f"c{i:03d}", hosted(f"c{i:03d}", f"m{i:03d}.example.com", "example.com"))
@@ -172,29 +192,32 @@ def test_batches_are_chunked_at_the_zone_plans_limit(cf: Env, plan: str, limit: 
 
 
 def test_request_budget_for_n_new_accounts_in_one_zone(cf: Env) -> None:
-    """1 zone lookup + 1 record list + ceil(changes / limit) batches, whatever N."""
+    """1 zone lookup + 1 record list + 1 quota read + ceil(changes / limit) batches."""
     for f in (cf.repo / "accounts").glob("*.yaml"):
         f.unlink()
+    cf.emu.add_zone("old.example", created_on="2023-05-01")  # Free, 1,000 records
     n = 120
     for i in range(n):
-        cf.account(f"n{i:03d}", hosted(f"n{i:03d}", f"m{i:03d}.acme.fr"))
+        cf.account(f"n{i:03d}", hosted(f"n{i:03d}", f"m{i:03d}.old.example"))
     mark = len(cf.emu.log)
     assert cf.run("apply", "--auto-approve")[0] == 0
     log = cf.emu.log[mark:]
     zone_lookups = [r for r in log if r.path.endswith("/zones")]
     record_lists = [r for r in log if r.method == "GET" and r.path.endswith("/dns_records")]
+    usage = [r for r in log if r.path.endswith("/dns_records/usage")]
     batches = [r for r in log if r.path.endswith("/batch")]
-    assert (len(zone_lookups), len(record_lists)) == (1, 1)
+    assert (len(zone_lookups), len(record_lists), len(usage)) == (1, 1, 1)
     assert len(batches) == math.ceil(4 * n / 200)
-    assert len(log) == 1 + 1 + math.ceil(4 * n / 200)
+    assert len(log) == 1 + 1 + 1 + math.ceil(4 * n / 200)
 
 
 def test_rate_limit_in_the_middle_then_a_rerun_converges(cf: Env) -> None:
-    cf.emu.add_zone("example.com")
+    cf.emu.add_zone("example.com", created_on="2023-05-01")
     for i in range(100):  # 400 changes: two batches on a Free zone
         cf.account(f"r{i:03d}", hosted(f"r{i:03d}", f"m{i:03d}.example.com", "example.com"))
-    cf.emu.rate_limit(after=4, retry_after=300)  # zones, 2 record lists, then one batch
-    code, out, err = cf.run("apply", "--auto-approve")
+    # zones, 2 record lists, 2 quota reads, then one batch
+    cf.emu.rate_limit(after=6, retry_after=300)
+    code, out, _err = cf.run("apply", "--auto-approve")
     assert code == 1
     assert "rate limit was reached (HTTP 429" in out and "Retry-After: 300 s" in out
     assert "not attempted: rate limited" in out or "FAILED" in out
@@ -228,7 +251,7 @@ def test_a_zone_that_fails_does_not_stop_the_others(cf: Env) -> None:
     cf.emu.inject(
         Fault(method="POST", path_contains=f"{acme_id}/dns_records/batch", status=400, times=2)
     )  # the batch, and the one after a re-read
-    code, out, err = cf.run("apply", "--auto-approve")
+    code, out, _err = cf.run("apply", "--auto-approve")
     assert code == 1
     assert "acme.fr: FAILED" in out and "example.com: applied" in out
     assert len(cf.managed("example.com")) == 3 and cf.managed("acme.fr") == []
@@ -289,7 +312,7 @@ def test_plan_formats_of_a_live_plan(cf: Env) -> None:
         acme.read_text(encoding="utf-8").replace("policy: quarantine", "policy: reject"),
         encoding="utf-8",
     )
-    code, out, _ = cf.run("plan", "--format", "json")
+    _, out, _ = cf.run("plan", "--format", "json")
     data = json.loads(out)
     change = data["zones"][0]["changes"][0]
     assert (change["action"], change["record"]["content"]) == (
@@ -297,9 +320,9 @@ def test_plan_formats_of_a_live_plan(cf: Env) -> None:
         "v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr",
     )
     assert change["existing"]["content"] == '"v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.fr"'
-    code, out, _ = cf.run("plan", "--format", "markdown")
+    _, out, _ = cf.run("plan", "--format", "markdown")
     assert "| change | TXT | `_dmarc.mail.acme.fr` |" in out
-    code, out, _ = cf.run("plan", "--format", "zone")
+    _code, out, _ = cf.run("plan", "--format", "zone")
     assert (
         '_dmarc.mail.acme.fr.\t300\tIN\tTXT\t"v=DMARC1; p=reject; rua=mailto:dmarc@acme.fr"' in out
     )

@@ -224,3 +224,92 @@ def test_faults_and_the_request_log(emu: CloudflareEmulator) -> None:
     emu.inject(Fault(drop=True))
     with pytest.raises(cloudflare.APIConnectionError):
         client(emu).zones.list()
+
+
+# -- as strict as Cloudflare (issue #10) ---------------------------------------------------
+
+
+def test_plan_objects_are_realistic(emu: CloudflareEmulator) -> None:
+    free = client(emu).zones.list(name="a.example").result[0]
+    assert free.plan is not None and free.plan.legacy_id == "free"
+    assert free.plan.id == "0feeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+    paid = client(emu).zones.list(name="b.example").result[0]
+    assert paid.plan is not None and len(paid.plan.id or "") == 32 and paid.plan.id != "enterprise"
+
+
+@pytest.mark.parametrize("created_on, quota", [("2026-01-01", 200), ("2024-08-31", 1000)])
+def test_record_quota_of_a_free_zone(created_on: str, quota: int) -> None:
+    e = CloudflareEmulator(tokens={TOKEN: None})
+    e.add_zone("q.example", created_on=created_on)
+    for i in range(quota):
+        e.zone_named("q.example").records[f"{i:032x}"] = {"name": f"h{i}", "type": "A"}
+    with e.running():
+        cf = client(e)
+        zid = zone_id(e, "q.example")
+        usage = cf.dns.usage.zone.get(zone_id=zid)
+        assert usage is not None and (usage.record_usage, usage.record_quota) == (quota, quota)
+        with pytest.raises(cloudflare.BadRequestError) as caught:
+            cf.dns.records.batch(
+                zone_id=zid, posts=[{"type": "TXT", "name": "x", "content": "y", "ttl": 1}]
+            )
+        assert codes(caught.value) == [81045]
+
+
+def test_comments_and_tags_follow_the_plan(emu: CloudflareEmulator) -> None:
+    cf = client(emu)
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        cf.dns.records.create(
+            zone_id=zone_id(emu), type="TXT", name="x", content="y", ttl=1, comment="c" * 101
+        )
+    assert codes(caught.value) == [1004]
+    cf.dns.records.create(
+        zone_id=zone_id(emu), type="TXT", name="x", content="y", ttl=1, comment="c" * 100
+    )
+    with pytest.raises(cloudflare.BadRequestError):
+        cf.dns.records.create(
+            zone_id=zone_id(emu), type="TXT", name="t", content="y", ttl=1, tags=["team:dns"]
+        )
+    paid = zone_id(emu, "b.example")
+    cf.dns.records.create(zone_id=paid, type="TXT", name="x", content="y", ttl=1, comment="c" * 500)
+    cf.dns.records.create(zone_id=paid, type="TXT", name="t", content="y", ttl=1, tags=["a:b"])
+
+
+def test_a_cname_to_itself_is_refused(emu: CloudflareEmulator) -> None:
+    with pytest.raises(cloudflare.BadRequestError) as caught:
+        client(emu).dns.records.create(
+            zone_id=zone_id(emu), type="CNAME", name="loop", content="loop.a.example.", ttl=1
+        )
+    assert codes(caught.value) == [1004]
+
+
+def test_records_below_a_delegation_carry_shadow_metadata(emu: CloudflareEmulator) -> None:
+    ns = emu.add_record("a.example", "NS", "sub.a.example", "ns1.other.example")
+    below = emu.add_record("a.example", "TXT", "x.sub.a.example", "hidden")
+    emu.add_record("a.example", "TXT", "top.a.example", "served")
+    cf = client(emu)
+    page = cf.dns.records.list(zone_id=zone_id(emu), include_shadow_metadata=True)
+    meta = {r.name: r.meta for r in page.result}
+    assert meta["x.sub.a.example"].shadowed_by == [ns["id"]]
+    assert meta["sub.a.example"].shadowed_records_count == 1
+    assert meta["top.a.example"].shadowed_by is None
+    plain = cf.dns.records.list(zone_id=zone_id(emu))
+    assert all(r.meta.shadowed_by is None for r in plain.result)
+    assert below["id"] in {r.id for r in plain.result}  # stored all the same
+
+
+def test_the_rate_limit_blocks_for_a_whole_window(emu: CloudflareEmulator) -> None:
+    emu.limit_rate(quota=3, window=2)
+    raw = httpx.Client(headers={"Authorization": f"Bearer {TOKEN}"})
+    answers = [raw.get(f"{emu.base_url}/zones") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["Ratelimit"] == '"default";r=2;t=2'
+    assert answers[0].headers["Ratelimit-Policy"] == '"default";q=3;w=2'
+    assert answers[3].headers["Retry-After"] == "2"
+    assert answers[3].json()["errors"][0]["code"] == 10100
+    assert raw.get(f"{emu.base_url}/zones").status_code == 429  # still blocked
+
+
+def test_a_truncated_answer(emu: CloudflareEmulator) -> None:
+    emu.inject(Fault(method="GET", path_contains="/zones", truncate=True))
+    with pytest.raises(ValueError):  # json.JSONDecodeError, out of the SDK as it is
+        client(emu).zones.list()

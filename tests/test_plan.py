@@ -43,7 +43,7 @@ def test_json_plan_follows_its_schema(project: Project) -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     data = json.loads(RENDERERS["json"](bundled_plan(project)))
     jsonschema.validate(data, schema)
-    assert data["summary"] == {"create": 10, "update": 0, "delete": 0}
+    assert data["summary"] == {"create": 10, "update": 0, "delete": 0, "held": 0}
 
 
 def test_zone_output_is_valid_bind_and_splits_long_txt(project: Project, repo: Path) -> None:

@@ -22,6 +22,9 @@ class Code:
 _LOADER = "ametrika_gitops.config.loader"
 _SCHEMA = "ametrika_gitops.config.schema"
 _ENGINE = "ametrika_gitops.render.engine"
+_DNS_LIVE = "ametrika_gitops.dns.live"
+_DNS_DIFF = "ametrika_gitops.dns.diff"
+_DNS_SETTINGS = "ametrika_gitops.dns.settings"
 
 _STATIC = (
     Code("file-too-large", _LOADER, "an account file over the size limit"),
@@ -58,8 +61,19 @@ _STATIC = (
     Code("template-undefined", _ENGINE, "a variable the e-mail type does not receive"),
     Code("template-render", _ENGINE, "an error while rendering the sample"),
     Code("id-unique", "ametrika_gitops.check.pipeline", "two files with one account id"),
-    Code("dns-zone-not-found", "ametrika_gitops.dns.planning", "no visible zone holds it"),
-    Code("dns-conflict", "ametrika_gitops.dns.planning", "a record of someone else in the way"),
+    # DNS plans (issue #10): each leaves its account out of the plan, warnings aside
+    Code("dns-zone-not-found", _DNS_LIVE, "no visible zone holds it"),
+    Code("dns-zone-shadowed", _DNS_LIVE, "warning: dns.zone less specific than a visible zone"),
+    Code("dns-comment-too-long", _DNS_LIVE, "the ownership comment exceeds the zone's limit"),
+    Code("dns-zone-unreadable", _DNS_LIVE, "the zone could not be read"),
+    Code("dns-zone-quota", _DNS_LIVE, "the plan would exceed the zone's record quota"),
+    Code("dns-conflict", _DNS_DIFF, "a record of someone else in the way"),
+    Code("dns-delegated", _DNS_DIFF, "records below an NS delegation (never served)"),
+    Code("dmarc-weaker", _DNS_DIFF, "warning: a change that weakens a DMARC policy"),
+    Code("dmarc-unknown", _DNS_DIFF, "warning: DMARC could not be read; none added"),
+    Code("settings-type", _DNS_SETTINGS, "ametrika-gitops.yaml: a value of the wrong type"),
+    Code("settings-key", _DNS_SETTINGS, "ametrika-gitops.yaml: an unknown key"),
+    Code("ownership-scope", _DNS_SETTINGS, "ametrika-gitops.yaml: an invalid ownership scope"),
 )
 
 

@@ -78,6 +78,7 @@ for _command in (
     config.compile_cmd,
     dns.plan,
     dns.apply,
+    dns.adopt,
     mail.test_send,
     mail.recipients,
     review.verify,

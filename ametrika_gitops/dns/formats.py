@@ -5,12 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ametrika_gitops.canonical import canonical
-from ametrika_gitops.dns.plan import CREATE, DELETE, UPDATE, Change, Plan, plan_data
+from ametrika_gitops.dns.diff import normalize_content
+from ametrika_gitops.dns.plan import CREATE, DELETE, UPDATE, Change, Plan, sealed_data
 from ametrika_gitops.dns.records import Record, txt_chunks
 
 SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
 VERB = {CREATE: "add", UPDATE: "change", DELETE: "delete"}
 BIND_TTL = 300  # what Cloudflare's "automatic" TTL means
+
+
+def _releases(plan: Plan) -> str:
+    accounts = sorted({c.record.account for z in plan.zones for c in z.held})
+    return " ".join(f"--allow-delete {a}" for a in accounts)
+
+
+def _seal(plan: Plan) -> str:
+    return str(sealed_data(plan)["seal"])
 
 
 def _summary(plan: Plan) -> str:
@@ -21,6 +31,14 @@ def _summary(plan: Plan) -> str:
     )
     if plan.manual_records:
         out += f"; {plan.manual_records} records for the DNS administrator in manual zones"
+    if plan.held:
+        out += (
+            f"; {plan.held} deletion{'s' if plan.held != 1 else ''} held, not applied "
+            f"(release with {_releases(plan)} or --max-deletes {plan.held})"
+        )
+    if plan.skipped:
+        accounts = sorted({s.account for s in plan.skipped})
+        out += f"; {len(accounts)} account{'s' if len(accounts) != 1 else ''} left out (errors)"
     return out
 
 
@@ -30,23 +48,43 @@ def _shown(record: Record) -> str:
     return record.content
 
 
+def _why(c: Change) -> str:
+    r = c.record
+    what = c.reason.value if c.reason is not None else r.purpose.value
+    return f"{what}, account {r.account}" + (f"; {r.condition}" if r.condition else "")
+
+
+def _left_out(plan: Plan) -> list[str]:
+    """One line per reason: a zone over its quota leaves out all its accounts at once."""
+    by_message: dict[str, list[str]] = {}
+    for s in plan.skipped:
+        by_message.setdefault(s.message, []).append(s.account)
+    return [
+        f"left out: account{'s' if len(a) > 1 else ''} {', '.join(a)}: {m}"
+        for m, a in by_message.items()
+    ]
+
+
 def render_text(plan: Plan) -> str:
     out = [f"Plan ({'live' if plan.live else 'offline'}): {_summary(plan)}"]
+    out += [f"seal: {_seal(plan)} (compare with the one `apply` shows)"] if plan.live else []
     out += [f"note: {n}" for n in plan.notes]
+    out += _left_out(plan)
     for z in plan.zones:
         out.append("")
         out.append(f"zone {z.zone} ({z.provider}; accounts: {', '.join(z.accounts)})")
-        if not z.changes:
+        if not z.changes and not z.held:
             out.append("  no changes")
         for c in z.changes:
             r = c.record
             out.append(f"  {SYMBOL[c.action]} {r.type:<5} {r.name}  {_shown(r)}")
-            out.append(
-                f"          {r.purpose}, account {r.account}"
-                + (f"; {r.condition}" if r.condition else "")
-            )
+            out.append(f"          {_why(c)}")
             if c.existing is not None and c.action == UPDATE:
                 out.append(f"          was: {c.existing.get('content')}")
+        for c in z.held:
+            r = c.record
+            out.append(f"  held: - {r.type:<5} {r.name}  {_shown(r)}")
+            out.append(f"          {_why(c)}; not applied: release with {c.release}")
     if not plan.zones:
         out.append("")
         out.append("No account uses the hosted service: no DNS record is needed.")
@@ -57,9 +95,27 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _md_row(verb: str, c: Change) -> str:
+    r = c.record
+    return (
+        f"| {verb} | {r.type} | `{r.name}` | `{_md_cell(_shown(r))}` "
+        f"| Auto | DNS only | {_md_cell(_md_purpose(c))} |"
+    )
+
+
+def _md_purpose(c: Change) -> str:
+    r = c.record
+    what = c.reason.value if c.reason is not None else r.purpose.value
+    return f"{what} ({r.account})" + (f" — {r.condition}" if r.condition else "")
+
+
 def render_markdown(plan: Plan) -> str:
     out = [f"## DNS plan ({'live' if plan.live else 'offline'})", "", f"**{_summary(plan)}**", ""]
+    out += [f"Seal: `{_seal(plan)}`", ""] if plan.live else []
     out += [f"> {n}" for n in plan.notes]
+    if plan.skipped:
+        out += ["", "Left out of this plan (errors):", ""]
+        out += [f"- `{s.account}`: {_md_cell(s.message)}" for s in plan.skipped]
     for z in plan.zones:
         out += [
             "",
@@ -68,20 +124,15 @@ def render_markdown(plan: Plan) -> str:
             f"Accounts: {', '.join(f'`{a}`' for a in z.accounts)}",
             "",
         ]
-        if not z.changes:
+        if not z.changes and not z.held:
             out.append("No changes.")
             continue
         out += [
             "| | Type | Name | Content | TTL | Proxy | Purpose |",
             "|---|---|---|---|---|---|---|",
         ]
-        for c in z.changes:
-            r = c.record
-            purpose = f"{r.purpose} ({r.account})" + (f" — {r.condition}" if r.condition else "")
-            out.append(
-                f"| {VERB[c.action]} | {r.type} | `{r.name}` | `{_md_cell(_shown(r))}` "
-                f"| Auto | DNS only | {_md_cell(purpose)} |"
-            )
+        out += [_md_row(VERB[c.action], c) for c in z.changes]
+        out += [_md_row(f"held: delete (`{c.release}`)", c) for c in z.held]
     if plan.zones:
         out += [
             "",
@@ -94,21 +145,28 @@ def render_markdown(plan: Plan) -> str:
 
 
 def render_json(plan: Plan) -> str:
-    return canonical(plan_data(plan))
+    return canonical(sealed_data(plan))
 
 
 def _bind_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _bind_line(c: Change) -> str:
-    r = c.record
-    data = (
-        " ".join(_bind_string(s) for s in txt_chunks(r.content))
-        if r.type == "TXT"
-        else f"{r.content}."
-    )
-    return f"{r.name}.\t{BIND_TTL}\tIN\t{r.type}\t{data}"
+def _bind_data(rtype: str, content: str) -> str:
+    if rtype == "TXT":
+        return " ".join(_bind_string(s) for s in txt_chunks(content))
+    return f"{content.rstrip('.')}."
+
+
+def _bind_line(r: Record) -> str:
+    return f"{r.name}.\t{BIND_TTL}\tIN\t{r.type}\t{_bind_data(r.type, r.content)}"
+
+
+def _old_line(c: Change) -> str:
+    e = c.existing or {}
+    rtype = str(e.get("type", c.record.type))
+    content = normalize_content(rtype, str(e.get("content", "")))
+    return f"{c.record.name}.\t{BIND_TTL}\tIN\t{rtype}\t{_bind_data(rtype, content)}"
 
 
 def render_zone(plan: Plan) -> str:
@@ -118,12 +176,17 @@ def render_zone(plan: Plan) -> str:
         for c in z.changes:
             r = c.record
             if c.action == DELETE:
-                out.append(f"; delete: {_bind_line(c)}")
+                out.append(f"; delete: {_bind_line(r)}")
                 continue
             out.append(
                 f"; {r.purpose} (account {r.account})" + (f"; {r.condition}" if r.condition else "")
             )
-            out.append(_bind_line(c))
+            if c.action == UPDATE:
+                # pasted as is, the new line would sit beside the old one (two TXT records)
+                out.append(f"; REPLACES (delete it first): {_old_line(c)}")
+            out.append(_bind_line(r))
+        for c in z.held:
+            out.append(f"; held, not applied (release with {c.release}): {_bind_line(c.record)}")
     return "\n".join(out) + "\n"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ametrika_gitops.config.model import Account
+from ametrika_gitops.config.model import Account, Provider
 from ametrika_gitops.dns.plan import CREATE, Change, Plan, ZonePlan
 from ametrika_gitops.dns.records import desired_records, zone_guess
 
@@ -15,7 +15,7 @@ OFFLINE_NOTE = (
 
 
 def offline_plan(accounts: Iterable[Account], note: str = OFFLINE_NOTE) -> Plan:
-    by_zone: dict[tuple[str, str], list[Account]] = {}
+    by_zone: dict[tuple[str, Provider], list[Account]] = {}
     for account in accounts:
         hosted = account.sender.hosted
         if hosted is not None:

@@ -3,20 +3,48 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from enum import Enum
 
-from ametrika_gitops.config.model import Account, Hosted
+from ametrika_gitops.config.model import Account
+from ametrika_gitops.dns.dmarc import PLATFORM_DMARC, dmarc_content
+from ametrika_gitops.dns.names import normalize_name, organizational_domain
+from ametrika_gitops.dns.ownership import managed_comment
+
+__all__ = [
+    "PLATFORM_DMARC",
+    "Purpose",
+    "Record",
+    "desired_records",
+    "dmarc_content",
+    "normalize_name",
+    "organizational_domain",
+    "purpose_of",
+    "txt_chunks",
+    "zone_guess",
+]
 
 PLATFORM_DKIM = "dkim.ametrika.com"
 PLATFORM_BOUNCES = "bounces.ametrika.com"
 PLATFORM_TRACKING = "track.ametrika.com"
-PLATFORM_DMARC = "dmarc.ametrika.com"
 TXT_CHUNK = 255
 
 
-def managed_comment(account_id: str) -> str:
-    """The ownership mark of design §6 on every record the tool creates."""
-    return f"managed-by=ametrika-gitops account={account_id}"
+class Purpose(str, Enum):
+    """Why a record exists (the table of design §5); the values are what outputs show."""
+
+    OWNERSHIP = "ownership"
+    DKIM_ACTIVE = "dkim-active"
+    DKIM_STANDBY = "dkim-standby"
+    RETURN_PATH = "return-path"
+    DMARC = "dmarc"
+    CLICK_TRACKING = "click-tracking"
+    UNKNOWN = "unknown"  # a managed record found live that the record set does not explain
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
 
 
 @dataclass(frozen=True, order=True)
@@ -26,7 +54,7 @@ class Record:
     name: str
     type: str
     content: str
-    purpose: str
+    purpose: Purpose
     account: str
     ttl: int = 1  # Cloudflare's "automatic"
     proxied: bool = False  # mail records are never proxied
@@ -36,9 +64,29 @@ class Record:
     def comment(self) -> str:
         return managed_comment(self.account)
 
+    def comment_in(self, scope: str) -> str:
+        """The ownership comment in a repository's scope (design §6)."""
+        return managed_comment(self.account, scope)
 
-def normalize_name(name: str) -> str:
-    return name.rstrip(".").lower()
+
+def purpose_of(name: str, rtype: str, content: str) -> Purpose:
+    """The purpose of a live managed record, from its shape (for deletions)."""
+    first = name.split(".", 1)[0]
+    if rtype == "TXT" and first == "_ametrika":
+        return Purpose.OWNERSHIP
+    if rtype == "TXT" and first == "_dmarc":
+        return Purpose.DMARC
+    if rtype == "CNAME":
+        target = normalize_name(content)
+        if name.startswith("amk1._domainkey."):
+            return Purpose.DKIM_ACTIVE
+        if name.startswith("amk2._domainkey."):
+            return Purpose.DKIM_STANDBY
+        if target.endswith("." + PLATFORM_BOUNCES):
+            return Purpose.RETURN_PATH
+        if target == PLATFORM_TRACKING:
+            return Purpose.CLICK_TRACKING
+    return Purpose.UNKNOWN
 
 
 def txt_chunks(content: str) -> list[str]:
@@ -57,36 +105,6 @@ def txt_chunks(content: str) -> list[str]:
     return chunks
 
 
-@lru_cache(maxsize=1)
-def _psl() -> object:
-    from publicsuffixlist import PublicSuffixList
-
-    return PublicSuffixList()
-
-
-def organizational_domain(domain: str) -> str:
-    """The registrable domain (public suffix + 1), per the bundled Public Suffix List."""
-    found = _psl().privatesuffix(normalize_name(domain))  # type: ignore[attr-defined]
-    return str(found) if found else normalize_name(domain)
-
-
-def dmarc_content(account_id: str, hosted: Hosted) -> str:
-    d = hosted.dmarc
-    tags = [("v", "DMARC1"), ("p", d.policy)]
-    if d.subdomain_policy:
-        tags.append(("sp", d.subdomain_policy))
-    if d.pct is not None:
-        tags.append(("pct", str(d.pct)))
-    if d.adkim:
-        tags.append(("adkim", d.adkim))
-    if d.aspf:
-        tags.append(("aspf", d.aspf))
-    tags.append(("rua", d.rua or f"mailto:{account_id}@{PLATFORM_DMARC}"))
-    if d.ruf:
-        tags.append(("ruf", d.ruf))
-    return "; ".join(f"{k}={v}" for k, v in tags)
-
-
 def desired_records(account: Account) -> tuple[Record, ...]:
     """The records of design §5 for a hosted account, in the table's order; () otherwise."""
     hosted = account.sender.hosted
@@ -100,14 +118,24 @@ def desired_records(account: Account) -> tuple[Record, ...]:
                 f"_ametrika.{d}",
                 "TXT",
                 f"ametrika-domain-verification={hosted.verification}",
-                "ownership",
+                Purpose.OWNERSHIP,
                 a,
             )
         )
     out += [
-        Record(f"amk1._domainkey.{d}", "CNAME", f"amk1.{a}.{PLATFORM_DKIM}", "dkim-active", a),
-        Record(f"amk2._domainkey.{d}", "CNAME", f"amk2.{a}.{PLATFORM_DKIM}", "dkim-standby", a),
-        Record(f"{hosted.return_path}.{d}", "CNAME", f"{a}.{PLATFORM_BOUNCES}", "return-path", a),
+        Record(
+            f"amk1._domainkey.{d}", "CNAME", f"amk1.{a}.{PLATFORM_DKIM}", Purpose.DKIM_ACTIVE, a
+        ),
+        Record(
+            f"amk2._domainkey.{d}", "CNAME", f"amk2.{a}.{PLATFORM_DKIM}", Purpose.DKIM_STANDBY, a
+        ),
+        Record(
+            f"{hosted.return_path}.{d}",
+            "CNAME",
+            f"{a}.{PLATFORM_BOUNCES}",
+            Purpose.RETURN_PATH,
+            a,
+        ),
     ]
     org = organizational_domain(d)
     where = d if org == d else f"{d} or {org}"
@@ -116,13 +144,13 @@ def desired_records(account: Account) -> tuple[Record, ...]:
             f"_dmarc.{d}",
             "TXT",
             dmarc_content(a, hosted),
-            "dmarc",
+            Purpose.DMARC,
             a,
             condition=f"only if no DMARC record exists at {where}",
         )
     )
     if hosted.click_tracking:
-        out.append(Record(f"links.{d}", "CNAME", PLATFORM_TRACKING, "click-tracking", a))
+        out.append(Record(f"links.{d}", "CNAME", PLATFORM_TRACKING, Purpose.CLICK_TRACKING, a))
     return tuple(out)
 
 

@@ -21,56 +21,24 @@ from the shell.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from ametrika_gitops.emulator import plans
+from ametrika_gitops.emulator.api import ApiError, Fault, LoggedRequest, envelope
+from ametrika_gitops.emulator.ratelimit import RateLimiter
+from ametrika_gitops.emulator.server import Handler as _Handler
+from ametrika_gitops.emulator.shadow import with_shadow_metadata
+from ametrika_gitops.emulator.validation import PROXIABLE, validated
+
+__all__ = ["ApiError", "CloudflareEmulator", "Fault", "LoggedRequest", "Zone"]
 
 PREFIX = "/client/v4"
-BATCH_LIMITS = {"free": 200}  # every other plan: 3,500
-PAID_BATCH_LIMIT = 3500
-PROXIABLE = {"A", "AAAA", "CNAME"}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-@dataclass
-class Fault:
-    """Make matching requests fail: ``status`` (an HTTP error), ``drop`` (close the connection
-    without an answer) or ``delay`` (seconds before answering); with ``after_commit`` the
-    request takes effect first, as when a server commits and the answer is lost."""
-
-    method: str | None = None
-    path_contains: str | None = None
-    status: int | None = None
-    drop: bool = False
-    delay: float = 0.0
-    after_commit: bool = False
-    times: int = 1
-
-    def matches(self, method: str, path: str) -> bool:
-        return (
-            self.times > 0
-            and (self.method in (None, method))
-            and (self.path_contains is None or self.path_contains in path)
-        )
-
-
-@dataclass(frozen=True)
-class LoggedRequest:
-    method: str
-    path: str
-    query: str
-    status: int
 
 
 @dataclass
@@ -78,28 +46,13 @@ class Zone:
     id: str
     name: str
     plan: str
+    created_on: str = "2026-01-01"
+    quota: int | None = None  # a raised quota (Enterprise); else the plan's
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-
-def _unquote_txt(content: str) -> str:
-    """TXT content as one string: '"a" "b"' and 'ab' are the same record."""
-    s = content.strip()
-    if not s.startswith('"'):
-        return s
-    out, i = [], 0
-    while i < len(s):
-        if s[i] == '"':
-            j, buf = i + 1, []
-            while j < len(s) and s[j] != '"':
-                if s[j] == "\\" and j + 1 < len(s):
-                    j += 1
-                buf.append(s[j])
-                j += 1
-            out.append("".join(buf))
-            i = j + 1
-        else:
-            i += 1
-    return "".join(out)
+    @property
+    def record_quota(self) -> int:
+        return self.quota or plans.record_quota(self.plan, self.created_on)
 
 
 class CloudflareEmulator:
@@ -120,6 +73,7 @@ class CloudflareEmulator:
         self._clock = 0
         self._rate_budget: int | None = None
         self._retry_after = 300
+        self.limiter: RateLimiter | None = None
         self._server: ThreadingHTTPServer | None = None
 
     # -- set-up and inspection, for tests -------------------------------------------------
@@ -132,9 +86,17 @@ class CloudflareEmulator:
         t = time.gmtime(1767225600 + self._clock)  # 2026-01-01, advancing one second a write
         return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", t)
 
-    def add_zone(self, name: str, plan: str = "free") -> str:
+    def add_zone(
+        self,
+        name: str,
+        plan: str = "free",
+        created_on: str = "2026-01-01",
+        quota: int | None = None,
+    ) -> str:
+        """A zone on a plan (free, pro, business, enterprise); its creation date decides the
+        Free quota (200 records since 2024-09-01, 1,000 before)."""
         with self._lock:
-            zone = Zone(self._next_id(), name.lower().rstrip("."), plan)
+            zone = Zone(self._next_id(), name.lower().rstrip("."), plan, created_on, quota)
             self.zones[zone.id] = zone
             return zone.id
 
@@ -153,7 +115,7 @@ class CloudflareEmulator:
     ) -> dict[str, Any]:
         with self._lock:
             z = self.zone_named(zone)
-            rec = self._validated(
+            rec = validated(
                 z,
                 {
                     "type": type,
@@ -182,6 +144,14 @@ class CloudflareEmulator:
     def clear_rate_limit(self) -> None:
         with self._lock:
             self._rate_budget = None
+            self.limiter = None
+
+    def limit_rate(self, quota: int = 1200, window: float = 300) -> RateLimiter:
+        """Cloudflare's own limit: ``quota`` requests per ``window`` seconds, then every
+        request refused for a whole window; ``Ratelimit`` headers on every answer."""
+        with self._lock:
+            self.limiter = RateLimiter(quota, window)
+            return self.limiter
 
     def inject(self, fault: Fault) -> None:
         with self._lock:
@@ -235,7 +205,7 @@ class CloudflareEmulator:
             "original_name_servers": None,
             "original_registrar": None,
             "original_dnshost": None,
-            "created_on": "2026-01-01T00:00:00.000000Z",
+            "created_on": f"{z.created_on}T00:00:00.000000Z",
             "modified_on": "2026-01-01T00:00:00.000000Z",
             "activated_on": "2026-01-01T00:00:00.000000Z",
             "meta": {
@@ -247,79 +217,12 @@ class CloudflareEmulator:
             "owner": {"id": None, "type": "user", "email": None},
             "account": {"id": "0" * 31 + "1", "name": "Emulated account"},
             "permissions": ["#dns_records:edit", "#zone:read"],
-            "plan": {
-                "id": z.plan,
-                "name": z.plan.title() + " Website",
-                "price": 0,
-                "currency": "USD",
-                "frequency": "",
-                "is_subscribed": False,
-                "can_subscribe": False,
-                "legacy_id": z.plan,
-                "legacy_discount": False,
-                "externally_managed": False,
-            },
+            "plan": plans.plan_json(z.plan),
         }
 
     def _visible(self, token: str | None, z: Zone) -> bool:
         allowed = self.tokens.get(token or "", set())
         return allowed is None or z.name in allowed
-
-    def _validated(
-        self,
-        z: Zone,
-        body: dict[str, Any],
-        records: dict[str, dict[str, Any]],
-        replacing: str | None = None,
-    ) -> dict[str, Any]:
-        for key in ("type", "name"):
-            if not isinstance(body.get(key), str) or not body[key]:
-                raise ApiError(
-                    400, 9000 if key == "type" else 9007, f"DNS record {key} is required"
-                )
-        rtype = body["type"].upper()
-        name = body["name"].lower().rstrip(".")
-        if name == "@":
-            name = z.name
-        elif name != z.name and not name.endswith("." + z.name):
-            name = f"{name}.{z.name}"
-        content = body.get("content")
-        if not isinstance(content, str) or not content:
-            raise ApiError(400, 9005, "Content for the record is invalid.")
-        ttl = body.get("ttl", 1)
-        if (
-            not isinstance(ttl, int)
-            or isinstance(ttl, bool)
-            or not (ttl == 1 or 60 <= ttl <= 86400)
-        ):
-            raise ApiError(
-                400, 9021, "Invalid TTL. Must be between 60 and 86400 seconds, or 1 for Automatic."
-            )
-        proxied = bool(body.get("proxied", False))
-        if proxied and rtype not in PROXIABLE:
-            raise ApiError(400, 9004, "This record type cannot be proxied.")
-        if rtype == "CNAME":
-            content = content.lower().rstrip(".")
-        others = [r for rid, r in records.items() if r["name"] == name and rid != replacing]
-        if rtype == "CNAME" and any(r["type"] != "CNAME" for r in others):
-            raise ApiError(400, 81053, "An A, AAAA, or CNAME record with that host already exists.")
-        if any(r["type"] == "CNAME" for r in others) and (rtype != "CNAME" or others):
-            raise ApiError(400, 81054, "A CNAME record with that host already exists.")
-
-        def same(a: str, b: str) -> bool:
-            return _unquote_txt(a) == _unquote_txt(b) if rtype == "TXT" else a == b
-
-        if any(r["type"] == rtype and same(r["content"], content) for r in others):
-            raise ApiError(400, 81058, "An identical record already exists.")
-        comment = body.get("comment")
-        return {
-            "type": rtype,
-            "name": name,
-            "content": content,
-            "ttl": ttl,
-            "proxied": proxied,
-            "comment": comment if comment else None,
-        }
 
     def _insert(
         self,
@@ -398,15 +301,26 @@ class CloudflareEmulator:
             rest = parts[3:]
             if not rest and method == "GET":
                 recs = sorted(z.records.values(), key=lambda r: (r["name"], r["type"], r["id"]))
+                # the filters the tool uses (case-insensitive, like Cloudflare's)
                 name = query.get("name") or query.get("name.exact")
                 if name:
                     recs = [r for r in recs if r["name"] == name.lower().rstrip(".")]
+                if "name.endswith" in query:
+                    end = query["name.endswith"].lower()
+                    recs = [r for r in recs if r["name"].endswith(end)]
+                if "comment.startswith" in query:
+                    start = query["comment.startswith"].lower()
+                    recs = [r for r in recs if (r["comment"] or "").lower().startswith(start)]
                 if "type" in query:
                     recs = [r for r in recs if r["type"] == query["type"].upper()]
-                items, info = self._page([dict(r) for r in recs], query, 100, 5, 5_000_000)
-                return items, info
+                page, info = self._page(recs, query, 100, 5, 5_000_000)
+                if query.get("include_shadow_metadata") == "true":
+                    return with_shadow_metadata(z.name, list(z.records.values()), page), info
+                return [dict(r) for r in page], info
+            if rest == ["usage"] and method == "GET":
+                return {"record_quota": z.record_quota, "record_usage": len(z.records)}, None
             if not rest and method == "POST":
-                rec = self._validated(z, self._object(body), z.records)
+                rec = validated(z, self._object(body), z.records)
                 return self._insert(z, rec, z.records), None
             if rest == ["batch"] and method == "POST":
                 return self._batch(z, self._object(body)), None
@@ -431,7 +345,7 @@ class CloudflareEmulator:
             return {"id": rid}
         if method in ("PUT", "PATCH"):
             merged = self._object(body) if method == "PUT" else {**current, **self._object(body)}
-            rec = self._validated(z, merged, z.records, replacing=rid)
+            rec = validated(z, merged, z.records, replacing=rid)
             return self._insert(z, rec, z.records, rid, current["created_on"])
         raise ApiError(405, 10405, "Method not allowed")
 
@@ -440,7 +354,7 @@ class CloudflareEmulator:
         if not all(isinstance(v, list) for v in ops.values()):
             raise ApiError(400, 9207, "Request body is invalid.")
         total = sum(len(v) for v in ops.values())
-        limit = BATCH_LIMITS.get(z.plan, PAID_BATCH_LIMIT)
+        limit = plans.batch_limit(z.plan)
         if total > limit:
             raise ApiError(
                 400, 81064, f"Batch of {total} changes exceeds this zone's limit of {limit}."
@@ -458,10 +372,10 @@ class CloudflareEmulator:
                 if rid not in records:
                     raise ApiError(400, 81044, "Record does not exist.")
                 merged = item if key == "puts" else {**records[rid], **item}
-                rec = self._validated(z, merged, records, replacing=rid)
+                rec = validated(z, merged, records, replacing=rid)
                 out[key].append(self._insert(z, rec, records, rid, records[rid]["created_on"]))
         for item in ops["posts"]:
-            rec = self._validated(z, self._object(item), records)
+            rec = validated(z, self._object(item), records)
             out["posts"].append(self._insert(z, rec, records))
         z.records = records
         return out
@@ -471,6 +385,15 @@ class CloudflareEmulator:
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         """(status, envelope, extra headers) for one request."""
         with self._lock:
+            headers: dict[str, str] = {}
+            if self.limiter is not None:
+                allowed, headers = self.limiter.take()
+                if not allowed:
+                    message = (
+                        f"More than {self.limiter.quota} requests per {self.limiter.window:g} "
+                        "seconds reached. Please wait and consider throttling your request speed"
+                    )
+                    return 429, envelope(None, None, [(10100, message)]), headers
             if self._rate_budget is not None:
                 if self._rate_budget <= 0:
                     message = (
@@ -479,101 +402,12 @@ class CloudflareEmulator:
                     )
                     return (
                         429,
-                        _envelope(None, None, [(10100, message)]),
+                        envelope(None, None, [(10100, message)]),
                         {"Retry-After": str(self._retry_after)},
                     )
                 self._rate_budget -= 1
             try:
                 result, info = self.handle(method, path, query, token, body)
             except ApiError as exc:
-                return exc.status, _envelope(None, None, [(exc.code, exc.message)]), {}
-            return 200, _envelope(result, info, []), {}
-
-
-def _envelope(
-    result: Any, info: dict[str, int] | None, errors: list[tuple[int, str]]
-) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "success": not errors,
-        "errors": [{"code": c, "message": m} for c, m in errors],
-        "messages": [],
-        "result": result,
-    }
-    if info is not None:
-        out["result_info"] = info
-    return out
-
-
-class _Handler(BaseHTTPRequestHandler):
-    emu: CloudflareEmulator
-    protocol_version = "HTTP/1.1"
-    # keep-alive: a small answer held back by Nagle until the client's delayed ACK (~40 ms on
-    # Linux) would be the emulator's own cost, paid by every request of a chatty client
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet: the log is in memory
-        pass
-
-    def _serve(self) -> None:
-        emu = self.emu
-        url = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        auth = self.headers.get("Authorization", "")
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
-        if emu.latency_ms:
-            time.sleep(emu.latency_ms / 1000)
-        with emu._lock:
-            fault = next((f for f in emu.faults if f.matches(self.command, url.path)), None)
-            if fault is not None:
-                fault.times -= 1
-        if fault is not None and fault.delay:
-            time.sleep(fault.delay)
-        if fault is not None and not fault.after_commit and (fault.drop or fault.status):
-            emu.log.append(
-                LoggedRequest(
-                    self.command, url.path, url.query, 0 if fault.drop else fault.status or 0
-                )
-            )
-            if fault.drop:
-                self.close_connection = True
-                return
-            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]), {})
-            return
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            status, headers = 400, dict[str, str]()
-            envelope = _envelope(None, None, [(9207, "Request body is invalid.")])
-        else:
-            status, envelope, headers = emu.answer(self.command, url.path, query, token, body)
-        if fault is not None and fault.after_commit:
-            emu.log.append(
-                LoggedRequest(
-                    self.command, url.path, url.query, 0 if fault.drop else fault.status or 500
-                )
-            )
-            if fault.drop:
-                self.close_connection = True
-                return
-            self._send(fault.status or 500, _envelope(None, None, [(10002, "Internal error")]), {})
-            return
-        emu.log.append(LoggedRequest(self.command, url.path, url.query, status))
-        self._send(status, envelope, headers)
-
-    def _send(self, status: int, envelope: dict[str, Any], headers: dict[str, str]) -> None:
-        # status line, headers and body in one write: split, the body waits for an ACK
-        data = json.dumps(envelope).encode()
-        reason = self.responses[status][0] if status in self.responses else ""
-        lines = [
-            f"{self.protocol_version} {status} {reason}",
-            f"Server: {self.version_string()}",
-            f"Date: {self.date_time_string()}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(data)}",
-            *(f"{k}: {v}" for k, v in headers.items()),
-        ]
-        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+                return exc.status, envelope(None, None, [(exc.code, exc.message)]), headers
+            return 200, envelope(result, info, []), headers

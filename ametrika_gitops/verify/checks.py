@@ -159,8 +159,26 @@ def _check_cname(rec: Record, r: Resolvers) -> Check:
 
 
 def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
+    """The return path is a custom MAIL FROM domain: bounces go to its MX, and receivers
+    check its SPF. Both must be published where the CNAME points (Amazon SES, for one,
+    refuses a MAIL FROM domain without an MX)."""
     import checkdmarc.spf
 
+    mx = query(r.world, rec.name, "MX")
+    if mx.status != OK:
+        state = UNREACHABLE if not mx.reachable else WRONG
+        return Check(
+            rec.account,
+            rec.purpose,
+            "CNAME",
+            rec.name,
+            state,
+            rec.content,
+            found,
+            f"no MX through it ({rec.content}: {mx.status}): bounces cannot be delivered, "
+            "and senders such as Amazon SES refuse a MAIL FROM domain without one; the "
+            "platform must publish an MX and an SPF record at its return-path host",
+        )
     result: dict[str, Any] = checkdmarc.spf.check_spf(rec.name, resolver=r.world)
     if not result.get("valid") or not result.get("record"):
         return Check(
