@@ -454,3 +454,33 @@ def test_the_test_message_says_the_sender_mode_in_words(
         if mail.type_id == "test-message":
             assert words in mail.parts["text"].output
             assert " smtp " not in mail.parts["text"].output.lower().replace("smtp server", "")
+
+
+def test_a_filter_cannot_ask_for_a_million_decimals(project: Project) -> None:
+    src = Source("{{ 1|percent(1000000) }}", "override", "f.j2")
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(src, "text", {"lang": "en"})
+    assert "digits must be a whole number from 0 to 10" in caught.value.diagnostic.message
+
+
+def test_a_body_that_writes_the_layouts_marks_is_still_whole(repo, write_account) -> None:  # type: ignore[no-untyped-def]
+    """The layout marks where the body goes; a body that writes the same marks gets its
+    e-mail inlined whole, and nothing of it is lost."""
+    from ametrika_gitops.check.pipeline import check_files
+    from ametrika_gitops.check.project import Project as P
+    from ametrika_gitops.check.project import account_files
+
+    from .conftest import MINIMAL
+
+    path = write_account(
+        "demo",
+        MINIMAL.format(id="demo")
+        + "templates:\n  alert:\n    en:\n"
+        + "      html: '<p>a<!--/mail-body--><b class=\"muted\">tail</b></p>'\n",
+    )
+    project = P.open(repo)
+    (checked,) = check_files(project, account_files((path,), project.root))
+    assert checked.account is not None, checked.diagnostics
+    html = next(e for e in checked.emails if e.type_id == "alert").parts["html"].output
+    assert re.search(r'<b class="muted" style="[^"]*color: #6b7280', html)
+    assert html.count("Initech") == 0 and "Example" in html  # the header's name is there

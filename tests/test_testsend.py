@@ -760,3 +760,19 @@ def test_the_scheduled_report_test_email_carries_the_file_it_announces(
         text = msg.get_body(("plain",)).get_content()
         assert file.get_filename() in text  # the file the text announces is the one attached
         assert path.read_bytes().isascii()
+
+
+def test_a_timeout_that_is_not_a_number_is_said_not_a_crash(
+    repo: Path,
+    ca: trustme.CA,
+    capsys,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AMETRIKA_GITOPS_SMTP_TIMEOUT", "thirty")
+    with smtp_server("starttls", ca) as (server, port):
+        smtp_account(repo, port, "starttls")
+        verified(repo, QA)
+        code, out = run(capsys, "test-send", "--type", "alert")
+    assert code == 1 and server.messages == []
+    assert "FAILED at connect" in out
+    assert "AMETRIKA_GITOPS_SMTP_TIMEOUT must be a number of seconds, such as 30" in out

@@ -26,14 +26,25 @@ SESSION_TIMEOUT = "AMETRIKA_GITOPS_SMTP_SESSION_TIMEOUT"
 STEPS = ("connect", "TLS", "AUTH", "MAIL FROM", "RCPT", "DATA")
 
 
+def _seconds(variable: str, default: str) -> float:
+    text = os.environ.get(variable, "").strip() or default
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < 86400:
+        raise AmetrikaError(f"{variable} must be a number of seconds, such as {default}")
+    return value
+
+
 def timeout_seconds() -> float:
     """The deadline of one command: its whole answer, continuation lines included."""
-    return float(os.environ.get(COMMAND_TIMEOUT, "30"))
+    return _seconds(COMMAND_TIMEOUT, "30")
 
 
 def session_seconds() -> float:
     """The deadline of a whole session (connect to the last message)."""
-    return float(os.environ.get(SESSION_TIMEOUT, "300"))
+    return _seconds(SESSION_TIMEOUT, "300")
 
 
 @dataclass(frozen=True)
@@ -205,12 +216,16 @@ class Session:
         self.endpoint = endpoint
         self.password = endpoint.password()  # before any connection: a missing one stops here
         self.smtp: _Deadlines | None = None
+        try:
+            self.timeout, self.session_seconds = timeout_seconds(), session_seconds()
+        except AmetrikaError as exc:
+            raise SendError("connect", str(exc), endpoint) from None
 
     def __enter__(self) -> Session:
         ep = self.endpoint
         context = ssl.create_default_context()  # system trust store; SSL_CERT_FILE honoured
-        timeout = timeout_seconds()
-        session_end = time.monotonic() + session_seconds()
+        timeout = self.timeout
+        session_end = time.monotonic() + self.session_seconds
         step = "connect"
         try:
             if ep.security == "ssl-tls":

@@ -34,6 +34,15 @@ def _of(ctx: Context) -> babel.Locale:
     return _locale(str(ctx.get("lang") or DEFAULT_LOCALE))
 
 
+MAX_DIGITS = 10  # a template cannot ask Babel for a million decimals
+
+
+def _digits(digits: int) -> int:
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 0 <= digits <= MAX_DIGITS:
+        raise ValueError(f"digits must be a whole number from 0 to {MAX_DIGITS}, not {digits!r}")
+    return digits
+
+
 def _number(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"a number is needed, not {type(value).__name__}")
@@ -44,7 +53,7 @@ def _number(value: Any) -> float:
 def number(ctx: Context, value: Any, digits: int | None = None) -> str:
     """``{{ 1234.5|number }}`` → 1,234.5 (en), 1 234,5 (fr); ``number(1)`` fixes the digits."""
     loc = _of(ctx)
-    fmt = None if digits is None else "#,##0" + ("." + "0" * digits if digits else "")
+    fmt = None if digits is None else "#,##0" + ("." + "0" * _digits(digits) if digits else "")
     return babel.numbers.format_decimal(_number(value), format=fmt, locale=loc)
 
 
@@ -54,7 +63,7 @@ def percent(ctx: Context, value: Any, digits: int = 1, signed: bool = False) -> 
     ``percent(signed=true)`` → +18,4 %."""
     loc = _of(ctx)
     pattern = copy.copy(loc.percent_formats[None])
-    pattern.frac_prec = (digits, digits)
+    pattern.frac_prec = (_digits(digits), digits)
     if signed:
         plus = babel.numbers.get_plus_sign_symbol(loc)
         pattern.prefix = (plus + pattern.prefix[0], pattern.prefix[1])

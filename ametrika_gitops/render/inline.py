@@ -15,8 +15,8 @@ import re
 
 import css_inline
 
-BODY_START = "<!--ametrika-gitops:body-->"
-BODY_END = "<!--/ametrika-gitops:body-->"
+BODY_START = "<!--mail-body-->"
+BODY_END = "<!--/mail-body-->"
 BODY_SLOT = "\ue000body\ue000"  # private use: text no template writes (render.emails fills it)
 
 # Nothing is fetched: a <link> to a remote stylesheet in a template is dropped, not loaded.
@@ -39,9 +39,10 @@ def stylesheet(html: str) -> str:
 
 
 def split_body(html: str) -> tuple[str, str] | None:
-    """(the layout with BODY_SLOT where the body was, the body), or None when unmarked."""
-    head, start, rest = html.partition(BODY_START)
-    body, end, tail = rest.partition(BODY_END)
-    if not start or not end:
+    """(the layout with BODY_SLOT where the body was, the body), or None when the marks are
+    not there exactly once each (a body that writes them itself)."""
+    if html.count(BODY_START) != 1 or html.count(BODY_END) != 1:
         return None
+    head, _, rest = html.partition(BODY_START)
+    body, _, tail = rest.partition(BODY_END)
     return head + BODY_SLOT + tail, body

@@ -225,14 +225,14 @@ def _check_return_path(rec: Record, found: str, r: Resolvers) -> Check:
 def _return_path_doubt(
     rec: Record, spf_result: dict[str, Any], r: Resolvers
 ) -> tuple[State, str] | None:
-    """A return path whose SPF lets anyone pass, or that cannot receive bounces."""
+    """A return path whose SPF lets anyone pass, or whose MX refuses bounces."""
     nobody, _ = spf_for(
         rec.name, f"{rec.account}@{rec.name}", [doubts.NOBODY_IP], rec.name, r.world
     )
     open_to_all = doubts.spf_lets_anyone_pass(spf_result, nobody)
     if open_to_all is not None:
         return WRONG, open_to_all
-    return doubts.bounce_problem(rec.name, r.world)
+    return doubts.null_mx(rec.name, r.world)
 
 
 def _check_ownership(rec: Record, r: Resolvers) -> Check:

@@ -1,6 +1,6 @@
 """What a receiving server refuses or doubts in records that are published and parse: a DKIM
-key restricted to SHA-1 or in testing mode, a return path that lets anyone pass SPF or that
-cannot receive bounces, a DMARC policy that does not apply to the sending domain. Pure
+key restricted to SHA-1 or in testing mode, a return path that lets anyone pass SPF or whose
+MX refuses bounces, a DMARC policy that does not apply to the sending domain. Pure
 functions of what the checks found (and a lookup or two), kept apart from the checks of each
 record's presence."""
 
@@ -12,7 +12,7 @@ import dns.resolver
 
 from ametrika_gitops.dns.records import organizational_domain
 from ametrika_gitops.verify.lookup import OK, query
-from ametrika_gitops.verify.states import UNREACHABLE, WARNING, WRONG, State
+from ametrika_gitops.verify.states import WARNING, WRONG, State
 
 # An address reserved for documentation (RFC 5737): no SPF record should let it pass.
 NOBODY_IP = "192.0.2.1"
@@ -55,26 +55,13 @@ def spf_lets_anyone_pass(result: dict[str, Any], nobody_passes: bool) -> str | N
     return None
 
 
-def bounce_problem(name: str, resolver: dns.resolver.Resolver) -> tuple[State, str] | None:
-    """The return path must be able to receive bounces: an MX, or at least an address to fall
-    back on (RFC 5321 §5.1). Receivers commonly refuse a MAIL FROM domain with neither."""
+def null_mx(name: str, resolver: dns.resolver.Resolver) -> tuple[State, str] | None:
+    """A null MX (RFC 7505, ``0 .``) says the domain takes no mail: bounces to the return
+    path are refused. (That an MX exists at all is checked with the return path itself.)"""
     mx = query(resolver, name, "MX")
-    if mx.status == OK:
-        if mx.values == ("",):  # a null MX (RFC 7505): the domain says it takes no mail
-            return WRONG, f"{name} publishes a null MX: bounces to the return path are refused"
-        return None
-    if not mx.reachable:
-        return UNREACHABLE, f"the MX of {name} could not be read ({mx.status})"
-    for rtype in ("A", "AAAA"):
-        addr = query(resolver, name, rtype)
-        if addr.status == OK:
-            return None
-        if not addr.reachable:
-            return UNREACHABLE, f"the {rtype} of {name} could not be read ({addr.status})"
-    return WRONG, (
-        f"no MX and no address at {name}: bounces cannot be delivered to the return path, "
-        "and receivers may refuse a MAIL FROM domain that cannot receive mail"
-    )
+    if mx.status == OK and mx.values == ("",):
+        return WRONG, f"{name} publishes a null MX: bounces to the return path are refused"
+    return None
 
 
 def dmarc_records(domain: str, resolver: dns.resolver.Resolver) -> str:
