@@ -765,7 +765,7 @@ def test_the_scheduled_report_test_email_carries_the_file_it_announces(
 def test_a_timeout_that_is_not_a_number_is_said_not_a_crash(
     repo: Path,
     ca: trustme.CA,
-    capsys,  # type: ignore[no-untyped-def]
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AMETRIKA_GITOPS_SMTP_TIMEOUT", "thirty")
