@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ametrika_gitops.build.revision import Revision
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+INVALID, VALID_AGAIN = "invalid", "valid again"
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control or invisible characters (a file
+    name may hold any) escaped, so that a name cannot add lines to a report or a comment."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass
@@ -25,25 +36,30 @@ class EmailChange:
 @dataclass
 class AccountChange:
     account: str
-    status: str  # added | removed | changed
+    status: str  # added | removed | changed | invalid | valid again
     sender: list[str] = field(default_factory=list)
     dns: list[str] = field(default_factory=list)
     emails: list[EmailChange] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # why the account is invalid
 
     @property
     def empty(self) -> bool:
         return not (self.sender or self.dns or self.emails or self.other) and (
-            self.status == "changed"
+            self.status == CHANGED
         )
 
     def lines(self) -> list[str]:
         """One line per item: what history prints."""
-        if self.status == "added":
+        if self.status == ADDED:
             return [f"account added ({len(self.dns)} DNS records)"]
-        if self.status == "removed":
+        if self.status == REMOVED:
             return ["account removed"]
-        out = [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
+        if self.status == INVALID:
+            n = len(self.findings)
+            return [f"account invalid: {n} error{'s' if n != 1 else ''}", *self.findings]
+        out = ["account valid again"] if self.status == VALID_AGAIN else []
+        out += [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
         out += self.other
         for e in self.emails:
             out += [f"{e.key}: {t}" for t in e.transitions] or [f"{e.key}: rendering changed"]
@@ -65,6 +81,10 @@ def _show(value: Any) -> str:
     return "(none)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
+def _env(name: Any) -> str:
+    return "(none)" if name is None else f"{{env: {name}}}"  # a reference, never a secret
+
+
 def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     a, b = _flat(old), _flat(new)
     out = []
@@ -76,7 +96,7 @@ def _sender(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     for key in sorted({k[:-4] for k in set(a) | set(b) if k.endswith(".env")}):
         va, vb = a.get(key + ".env"), b.get(key + ".env")
         if va != vb:
-            out.append(f"{key}: {{env: {va}}} → {{env: {vb}}}")
+            out.append(f"{key}: {_env(va)} → {_env(vb)}")
     return out
 
 
@@ -120,14 +140,14 @@ def _email(
         if o is None or n is None:
             continue
         if o["origin"] == "original" and n["origin"] == "override":
-            change.transitions.append(f"{part}: original → overridden ({n['file']})")
+            change.transitions.append(f"{part}: original → overridden ({printable(n['file'])})")
         elif o["origin"] == "override" and n["origin"] == "original":
             change.transitions.append(f"{part}: overridden → reset to original (H13)")
         elif o["source"] != n["source"]:
             what = (
                 "override changed"
                 if n["origin"] == "override"
-                else (f"original changed upstream ({n['file']})")
+                else f"original changed upstream ({printable(n['file'])})"
             )
             change.transitions.append(f"{part}: {what}")
         elif n["origin"] == "override":
@@ -139,7 +159,7 @@ def _email(
                 )
                 change.three_way += _udiff(was, now, f"{path} (original)")
                 change.three_way += [
-                    f"the override ({n['file']}) stays:",
+                    f"the override ({printable(n['file'])}) stays:",
                     *n["source"].splitlines(),
                 ]
         if o["source"] != n["source"]:
@@ -155,39 +175,71 @@ def _email(
     return change
 
 
-def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
+def diff_revisions(
+    before: Revision,
+    after: Revision,
+    previous: Mapping[str, dict[str, Any]] | None = None,
+) -> list[AccountChange]:
+    """Per account, what changed from ``before`` to ``after``. An account that does not
+    validate is *invalid* (with its findings), not removed; ``previous`` gives, for accounts
+    invalid in ``before``, their last valid bundle, so that a fix is compared with it."""
     out = []
-    for account in sorted(set(before.bundles) | set(after.bundles)):
+    names = set(before.bundles) | set(after.bundles) | set(before.findings) | set(after.findings)
+    for account in sorted(names):
         old, new = before.bundles.get(account), after.bundles.get(account)
-        status = "added" if old is None else "removed" if new is None else "changed"
-        change = AccountChange(account, status)
-        change.sender = _sender(old["sender"] if old else {}, new["sender"] if new else {})
-        o, n = _records(old), _records(new)
-        change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
-            f"- {t} {name} {c}" for t, name, c in sorted(o - n)
-        ]
-        if old and new and old["account"]["admins"] != new["account"]["admins"]:
-            change.other.append(
-                f"admins: {', '.join(old['account']['admins'])} → "
-                f"{', '.join(new['account']['admins'])}"
-            )
-        mails_old = {
-            f"{t}/{loc}": e
-            for t, per in (old or {}).get("templates", {}).items()
-            for loc, e in per.items()
-        }
-        mails_new = {
-            f"{t}/{loc}": e
-            for t, per in (new or {}).get("templates", {}).items()
-            for loc, e in per.items()
-        }
-        mails_old |= {f"footer/{loc}": f for loc, f in (old or {}).get("footer", {}).items()}
-        mails_new |= {f"footer/{loc}": f for loc, f in (new or {}).get("footer", {}).items()}
-        if old and new:
-            for key in sorted(set(mails_old) | set(mails_new)):
-                found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
-                if found is not None:
-                    change.emails.append(found)
+        if account in after.findings and new is None:
+            if before.findings.get(account) != after.findings[account]:
+                shown = [printable(f) for f in after.findings[account]]
+                out.append(AccountChange(account, INVALID, findings=shown))
+            continue
+        again = old is None and account in before.findings
+        if again:
+            if new is None:  # removed while invalid
+                out.append(AccountChange(account, REMOVED))
+                continue
+            old = (previous or {}).get(account)
+        status = ADDED if old is None else REMOVED if new is None else CHANGED
+        if again:
+            status = VALID_AGAIN
+        change = _account(account, status, old, new, before, after)
         if not change.empty:
             out.append(change)
     return out
+
+
+def _account(
+    account: str,
+    status: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+    before: Revision,
+    after: Revision,
+) -> AccountChange:
+    change = AccountChange(account, status)
+    change.sender = _sender(old["sender"] if old else {}, new["sender"] if new else {})
+    o, n = _records(old), _records(new)
+    change.dns = [f"+ {t} {name} {c}" for t, name, c in sorted(n - o)] + [
+        f"- {t} {name} {c}" for t, name, c in sorted(o - n)
+    ]
+    if old and new and old["account"]["admins"] != new["account"]["admins"]:
+        change.other.append(
+            f"admins: {', '.join(old['account']['admins'])} → {', '.join(new['account']['admins'])}"
+        )
+    mails_old = {
+        f"{t}/{loc}": e
+        for t, per in (old or {}).get("templates", {}).items()
+        for loc, e in per.items()
+    }
+    mails_new = {
+        f"{t}/{loc}": e
+        for t, per in (new or {}).get("templates", {}).items()
+        for loc, e in per.items()
+    }
+    mails_old |= {f"footer/{loc}": f for loc, f in (old or {}).get("footer", {}).items()}
+    mails_new |= {f"footer/{loc}": f for loc, f in (new or {}).get("footer", {}).items()}
+    if old and new:
+        for key in sorted(set(mails_old) | set(mails_new)):
+            found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
+            if found is not None:
+                change.emails.append(found)
+    return change
