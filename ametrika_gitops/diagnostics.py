@@ -39,6 +39,14 @@ def warning(
     return Diagnostic(path, line, column, code, WARNING, message, hint)
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control or invisible characters (a key or
+    a file name may hold any) escaped, so that it cannot add lines to a report."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+
+
 def has_errors(diags: Iterable[Diagnostic], strict: bool = False) -> bool:
     return any(d.is_error or strict for d in diags)
 
@@ -46,8 +54,8 @@ def has_errors(diags: Iterable[Diagnostic], strict: bool = False) -> bool:
 def _text(diags: Sequence[Diagnostic]) -> str:
     lines = []
     for d in diags:
-        msg = f"{d.message}; {d.hint}" if d.hint else d.message
-        lines.append(f"{d.path}:{d.line}:{d.column}: {d.severity}[{d.code}]: {msg}")
+        msg = printable(f"{d.message}; {d.hint}" if d.hint else d.message)
+        lines.append(f"{printable(d.path)}:{d.line}:{d.column}: {d.severity}[{d.code}]: {msg}")
     return "".join(line + "\n" for line in lines)
 
 

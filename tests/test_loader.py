@@ -7,6 +7,7 @@ import resource
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,14 @@ def _load(file: Path) -> list[tuple[str, int, int]]:
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "acme.yaml"
     os.mkfifo(fifo)
-    assert _load(fifo) == [("unreadable", 1, 1)]
+    found: list[list[tuple[str, int, int]]] = []
+    reader = threading.Thread(target=lambda: found.append(_load(fifo)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():  # release the reader, then fail: it waited for a writer
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("load_file waits for a writer on a FIFO")
+    assert found == [[("unreadable", 1, 1)]]
 
 
 def test_a_device_is_refused_without_reading_it() -> None:

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ametrika_gitops.build.revision import WORKTREE, Revision, git, load_revision
+from ametrika_gitops.diagnostics import printable
 from ametrika_gitops.errors import AmetrikaError
-from ametrika_gitops.review.semantic import diff_revisions, printable
+from ametrika_gitops.review.semantic import diff_revisions
 
 PATHS = ("accounts", "templates", "overrides", "schemas")
 _PR = re.compile(r"(?:\(#(\d+)\)|[Pp]ull request #(\d+))")

@@ -6,7 +6,8 @@ import html
 import re
 from collections.abc import Callable
 
-from ametrika_gitops.review.semantic import AccountChange, printable
+from ametrika_gitops.diagnostics import printable
+from ametrika_gitops.review.semantic import AccountChange
 
 GITHUB_LIMIT = 65_536  # characters in a pull-request comment
 MARKDOWN_BUDGET = GITHUB_LIMIT - 1_000  # room for the truncation notice

@@ -8,18 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ametrika_gitops.build.revision import Revision
+from ametrika_gitops.diagnostics import printable
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 INVALID, VALID_AGAIN = "invalid", "valid again"
-
-
-def printable(text: str) -> str:
-    """``text`` on one line: line breaks and other control or invisible characters (a file
-    name may hold any) escaped, so that a name cannot add lines to a report or a comment."""
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 @dataclass
