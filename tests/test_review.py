@@ -14,6 +14,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -325,6 +326,9 @@ def broken_repo(repo: Path) -> Path:
 def test_history_reports_an_invalid_commit_and_stays_continuous(broken_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     code, text = run(capsys, "history", "globex", "--format", "json")
     assert code == 0
+    schema = json.loads((ROOT / "schemas" / "history.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(json.loads(text))
     entries = [(e["status"], e["changes"]) for e in json.loads(text)]
     assert entries == [
         ("added", ["account added (0 DNS records)"]),
