@@ -224,18 +224,7 @@ class _Builder:
             if node.style in ("|", ">"):
                 self.block.add(path)
             return self.scalar(node, path)
-        self.check_collection_tag(node, path)
-        self.active.add(id(node))
-        try:
-            if node.kind == "map":
-                return self.mapping(node, path)
-            return [self.build(x, path + (i,)) for i, x in enumerate(node.items)]
-        finally:
-            self.active.discard(id(node))
-
-    def check_collection_tag(self, node: _Node, path: JsonPath) -> None:
-        expected = CORE + ("map" if node.kind == "map" else "seq")
-        if node.tag not in (None, "!", expected):
+        if node.tag not in (None, "!", CORE + ("map" if node.kind == "map" else "seq")):
             self.reported.add(path)
             self.report(
                 node.pos,
@@ -243,6 +232,14 @@ class _Builder:
                 f"the tag {_shown_tag(node.tag)} is not one of YAML's core tags",
                 "remove the tag; an account file uses plain YAML values",
             )
+            return None  # not built: what it holds is not what it says
+        self.active.add(id(node))
+        try:
+            if node.kind == "map":
+                return self.mapping(node, path)
+            return [self.build(x, path + (i,)) for i, x in enumerate(node.items)]
+        finally:
+            self.active.discard(id(node))
 
     def scalar(self, node: _Node, path: JsonPath) -> Any:
         text = str(node.value)
