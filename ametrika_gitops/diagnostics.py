@@ -29,14 +29,23 @@ class Diagnostic:
         return self.severity == ERROR
 
 
+MAX_TEXT = 1000  # characters of a message or hint: one that quotes a value stays readable
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[: MAX_TEXT - 40]}… ({len(text) - MAX_TEXT + 40:,} more characters)"
+
+
 def error(path: str, line: int, column: int, code: str, message: str, hint: str = "") -> Diagnostic:
-    return Diagnostic(path, line, column, code, ERROR, message, hint)
+    return Diagnostic(path, line, column, code, ERROR, _capped(message), _capped(hint))
 
 
 def warning(
     path: str, line: int, column: int, code: str, message: str, hint: str = ""
 ) -> Diagnostic:
-    return Diagnostic(path, line, column, code, WARNING, message, hint)
+    return Diagnostic(path, line, column, code, WARNING, _capped(message), _capped(hint))
 
 
 def printable(text: str) -> str:

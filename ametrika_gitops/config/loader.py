@@ -46,6 +46,8 @@ _FLOAT = re.compile(
 )
 # Booleans in YAML 1.1 only: PyYAML and older tools read them as true/false, editors as text.
 _YAML11_BOOL = re.compile(r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF")
+# the first characters of anything but text: null, booleans (1.2 and 1.1), numbers
+_SPECIAL_START = frozenset("~nNtTfFyYoO+-.0123456789") | {""}
 _YAML11_MEANING = {"yes": "true", "on": "true", "no": "false", "off": "false"}
 
 
@@ -245,6 +247,8 @@ class _Builder:
         text = str(node.value)
         tag = node.tag
         if tag is None:
+            if text[:1] not in _SPECIAL_START:  # most values: text at a glance
+                return text
             if _YAML11_BOOL.fullmatch(text):
                 self.reported.add(path)
                 self.report(

@@ -22,6 +22,7 @@ from ametrika_gitops.diagnostics import Diagnostic, error
 from ametrika_gitops.errors import RepositoryError
 
 ACCOUNT_SCHEMA = "schemas/account.schema.json"
+MAX_UNKNOWN_KEYS = 20  # reported one by one in a mapping; the rest in one finding
 _TYPE_NAMES = {
     "object": "mapping",
     "array": "list",
@@ -106,11 +107,21 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
     vv: Any = err.validator_value
     if kind == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(schema.get("properties", {}))
-        for key in sorted(k for k in err.instance if k not in allowed):
+        unknown = sorted(k for k in err.instance if k not in allowed)
+        for key in unknown[:MAX_UNKNOWN_KEYS]:
             hint = _suggest(key, allowed) or (
                 f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
             )
             yield path + (key,), True, "unknown-key", f"unknown key '{key}' in {where}", hint
+        if len(unknown) > MAX_UNKNOWN_KEYS:  # a file of thousands of keys: one finding more
+            more = len(unknown) - MAX_UNKNOWN_KEYS
+            yield (
+                path,
+                False,
+                "unknown-key",
+                f"{more:,} more unknown keys in {where}",
+                f"allowed keys: {', '.join(allowed)}",
+            )
         return
     if kind == "propertyNames":
         return  # reported through the failing name below, with its position

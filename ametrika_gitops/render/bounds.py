@@ -23,12 +23,12 @@ from jinja2.utils import Namespace
 MiB = 1024 * 1024
 MAX_TEMPLATE = 128 * 1024  # characters of a template's source (an e-mail is far smaller)
 MAX_NODES = 5_000  # elements of a parsed template (each costs ~0.1 ms to compile)
-MAX_OUTPUT = MiB  # characters a rendered part may have
+MAX_OUTPUT = 256 * 1024  # characters of a rendered part (Gmail clips e-mails past ~100 KB)
 MAX_STRING = MiB  # characters of any string a template builds, or of a value it prints
 MAX_ITEMS = 10_000  # items of any list, mapping or range a template builds
 MAX_INT_BITS = 4096  # bits of any integer a template computes (about 1,200 digits)
 MAX_WORK = 64 * MiB  # bytes a render's own operations may allocate, all together
-MAX_STEPS = 100_000  # loop iterations, calls, filters and outputs of one render
+MAX_STEPS = 20_000  # loop iterations, calls, filters and outputs of one render
 RENDER_SECONDS = 2.0  # wall time of one render of an override
 
 
