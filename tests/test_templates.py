@@ -272,6 +272,14 @@ def test_the_issues_templates_are_findings_within_little_memory(
         ("{{ ('x' * 1000000)|list }}", "the list filter would hold more than 10,000"),
         ("{{ range(10000)|map('center', 1000000)|join }}", "allocates more than 64 MiB"),
         ("{{ 'x' * 1048576 ~ 'y' }}", "a concatenation (~) would be longer"),
+        (
+            (
+                "{% set d = {} %}{% set big = 'x' * 200000 %}{% for i in range(5000) %}"
+                "{% set _ = d.update({i: big}) %}{% endfor %}{{ d.values() }}"
+            ),
+            "a printed value would be longer",  # a view prints all it shows
+        ),
+        ("{{ ('x' * 1000000)|sort }}", "the input of the sort filter would hold more than"),
         ("{{ ['x' * 100000] + ['x' * 100000] * 10 }}", "the text of a repeated list"),
     ],
 )

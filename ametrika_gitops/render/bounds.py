@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MappingView
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -107,7 +107,11 @@ def text_size(value: Any, limit: int = MAX_STRING, indent: int = 0) -> int:
 
     def walk(v: Any, depth: int, ancestors: set[int]) -> None:
         if isinstance(v, str):  # inside a container: its repr, with quotes and escapes
-            add(2 * len(v) + 12 if v.isprintable() else 10 * len(v) + 12)
+            n = len(v)
+            if n <= 4096 and v.isprintable():  # exact enough, and cheap for short ones
+                add(2 * n + 12)
+            else:  # an upper bound without reading it: \x07 takes 4, \U0001f600 10
+                add((4 if v.isascii() else 10) * n + 12)
         elif isinstance(v, (bytes, bytearray)):
             add(4 * len(v) + 3)
         elif isinstance(v, bool) or v is None:
@@ -116,7 +120,7 @@ def text_size(value: Any, limit: int = MAX_STRING, indent: int = 0) -> int:
             add(v.bit_length() // 3 + 2)
         elif isinstance(v, float):
             add(32)
-        elif isinstance(v, (list, tuple, set, frozenset, Mapping, Namespace)):
+        elif isinstance(v, (list, tuple, set, frozenset, Mapping, MappingView, Namespace)):
             if id(v) in ancestors:
                 add(5)  # printed as [...]
                 return
@@ -124,6 +128,7 @@ def text_size(value: Any, limit: int = MAX_STRING, indent: int = 0) -> int:
             add(12)
             if isinstance(v, Namespace):
                 v = object.__getattribute__(v, "_Namespace__attrs")
+            # a view (d.items()) prints what it shows, like the mapping
             pairs = v.items() if isinstance(v, Mapping) else ((None, x) for x in v)
             for key, item in pairs:
                 add(2 + indent * (depth + 1))

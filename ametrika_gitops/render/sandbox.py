@@ -273,6 +273,33 @@ PRECHECKS: dict[str, Callable[..., None]] = {
 _PASS = {_PassArg.context: 0, _PassArg.eval_context: 1, _PassArg.environment: 2}
 
 
+# filters that go through their input item by item (sort, list…): a string counts its characters
+ITEMWISE = frozenset(
+    [
+        "batch",
+        "dictsort",
+        "first",
+        "groupby",
+        "join",
+        "last",
+        "list",
+        "map",
+        "max",
+        "min",
+        "random",
+        "reject",
+        "rejectattr",
+        "reverse",
+        "select",
+        "selectattr",
+        "slice",
+        "sort",
+        "sum",
+        "unique",
+    ]
+)
+
+
 def bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     """``func`` with its inputs, arguments and result bounded. Always pass_context: then
     Jinja never runs it at compile time on constants, where no budget applies."""
@@ -284,6 +311,8 @@ def bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def run(context: Context, value: Any, *args: Any, **kwargs: Any) -> Any:
         step()
         need_text(value, f"the input of {what}")
+        if name in ITEMWISE and isinstance(value, (str, list, tuple, Mapping)):
+            need_items(len(value), f"the input of {what}")
         if name == "join":  # materialize a generator before the sizes are known
             value = materialize(value, what)
             sep = args[0] if args else kwargs.get("d", "")
