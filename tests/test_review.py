@@ -391,6 +391,10 @@ def hostile_names_repo(repo: Path) -> Path:
     )
     with (repo / "accounts" / "initech.yaml").open("a", encoding="utf-8") as fh:
         fh.write("templates:\n  alert:\n    en:\n      text: {file: " + json.dumps(name) + "}\n")
+    # an account file whose name is a heading: invalid (its id cannot match), so shown by name
+    (repo / "accounts" / "evil\n### Approved by the security team.yaml").write_text(
+        "version: 2\n", encoding="utf-8"
+    )
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "initech: alert text", who="bob", day=2)
     return repo

@@ -71,7 +71,7 @@ def _errors(result: Checked) -> tuple[str, ...]:
     """The errors of an invalid account file, as `path:line:col: code: message` lines."""
     return tuple(
         f"{d.path}:{d.line}:{d.column}: {d.code}: {d.message}"
-        for d in sorted(result.diagnostics)
+        for d in sorted(set(result.diagnostics))
         if d.is_error
     )
 

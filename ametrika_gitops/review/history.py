@@ -136,7 +136,8 @@ def render_text(entries: list[Entry]) -> str:
     for e in entries:
         pr = f"  #{e.pull_request}" if e.pull_request else ""
         who, what = printable(e.author), printable(e.subject)
-        out.append(f"{e.date[:10]}  {e.commit[:10]}  {e.account}  {who}{pr}  {what}")
+        name = printable(e.account)  # an invalid account's id is its file's stem
+        out.append(f"{e.date[:10]}  {e.commit[:10]}  {name}  {who}{pr}  {what}")
         out += [f"    {printable(c)}" for c in e.changes]
     return "\n".join(out) + "\n"
 

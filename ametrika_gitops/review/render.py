@@ -24,7 +24,9 @@ def _head(c: AccountChange) -> str:
     if c.findings:
         parts.append(f"{len(c.findings)} error{'s' if len(c.findings) != 1 else ''}")
     parts += c.other
-    return f"{c.account} ({c.status}): " + ("; ".join(parts) or "no effective change")
+    # an invalid account's id is its file's stem, which may hold anything
+    name = printable(c.account)
+    return f"{name} ({c.status}): " + ("; ".join(parts) or "no effective change")
 
 
 def _fenced(lines: list[str], info: str = "") -> list[str]:
@@ -83,12 +85,13 @@ def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
     ]
     for c in changes:
         rows.append(
-            f"| `{c.account}` | {c.status} | {len(c.sender) or ''} | {len(c.dns) or ''} "
+            f"| {_md_code(c.account)} | {c.status} | {len(c.sender) or ''} | {len(c.dns) or ''} "
             f"| {', '.join(e.key for e in c.emails)} |"
         )
     out = "\n".join(rows) + "\n"
     for i, c in enumerate(changes):
-        body = [f"<details><summary><b>{c.account}</b>: {html.escape(_head(c))}</summary>", ""]
+        name = html.escape(printable(c.account))
+        body = [f"<details><summary><b>{name}</b>: {html.escape(_head(c))}</summary>", ""]
         if c.findings:
             body += [*_fenced(c.findings), ""]
         if c.sender or c.dns:
@@ -106,7 +109,7 @@ def render_markdown(changes: list[AccountChange], base: str, head: str) -> str:
             rest = len(changes) - i
             out += (
                 f"\n> **Truncated:** {rest} more account{'s' if rest != 1 else ''} "
-                f"({', '.join(x.account for x in changes[i:])}) did not fit in a comment "
+                f"({_md_text(', '.join(x.account for x in changes[i:]))}) did not fit in a comment "
                 f"({GITHUB_LIMIT:,} characters). Run `ametrika-gitops diff` locally, or "
                 "open the HTML previews of this run.\n"
             )
