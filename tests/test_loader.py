@@ -199,11 +199,16 @@ def test_yaml_1_1_booleans_are_errors_that_say_write_true_or_false(word: str) ->
         ("!!python/object/apply:os.system [ls]", 7),
         ("!!set {a, b}", 7),
         ("!!int abc", 7),
+        ("!!map x", 7),
+        ("!!str [1]", 7),
+        ("!e!x 1", 7),
     ],
 )
 def test_tags_other_than_the_core_ones_are_errors(text: str, column: int) -> None:
-    doc, diags = load_bytes(f"a: 1\nname: {text}\n".encode(), "a.yaml")
-    assert [(d.code, d.line, d.column) for d in diags] == [("yaml-tag", 2, column)]
+    head = "%TAG !e! tag:example.com,2000:\n---\n" if text.startswith("!e!") else ""
+    doc, diags = load_bytes(f"{head}a: 1\nname: {text}\n".encode(), "a.yaml")
+    line = 2 + head.count("\n")
+    assert [(d.code, d.line, d.column) for d in diags] == [("yaml-tag", line, column)]
     assert doc is not None and ("name",) in doc.reported
 
 

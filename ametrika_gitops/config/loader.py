@@ -228,10 +228,12 @@ class _Builder:
             return self.scalar(node, path)
         if node.tag not in (None, "!", CORE + ("map" if node.kind == "map" else "seq")):
             self.reported.add(path)
+            core = str(node.tag).startswith(CORE) and node.tag[len(CORE) :] in _CORE_NAMES
             self.report(
                 node.pos,
                 "yaml-tag",
-                f"the tag {_shown_tag(node.tag)} is not one of YAML's core tags",
+                f"the tag {_shown_tag(node.tag)} "
+                + ("does not fit this value" if core else "is not one of YAML's core tags"),
                 "remove the tag; an account file uses plain YAML values",
             )
             return None  # not built: what it holds is not what it says
@@ -280,6 +282,14 @@ class _Builder:
             )
             return None
         self.reported.add(path)
+        if name in ("seq", "map"):
+            self.report(
+                node.pos,
+                "yaml-tag",
+                f"the tag {_shown_tag(tag)} is for a list or a mapping, not a single value",
+                "remove the tag",
+            )
+            return None
         self.report(
             node.pos,
             "yaml-tag",
@@ -335,6 +345,7 @@ class _Builder:
 
 
 _NO = object()
+_CORE_NAMES = frozenset({"str", "null", "bool", "int", "float", "seq", "map"})
 
 
 def _construct(name: str, text: str) -> Any:
