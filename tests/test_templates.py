@@ -473,3 +473,45 @@ def test_a_device_inside_the_root_is_not_read(tmp_path: Path) -> None:
     # /dev/zero never ends: refused by what it is, before a byte is read
     problem = read_override_file(Path("/dev"), "zero")
     assert isinstance(problem, FileProblem) and "is not a regular file" in problem.message
+
+
+EQUIVALENT = [
+    (
+        "{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ loop.index }}{{ k }}={{ v }}"
+        "{% if not loop.last %}, {% endif %}{% endfor %}"
+    ),
+    "{% for x in [1, 2, 3] if x > 1 %}{{ x }}{% else %}none{% endfor %}",
+    "{% for x in [] %}{{ x }}{% else %}none{% endfor %}",
+    (
+        "{% for x in [[1, [2]], [3]] recursive %}[{% if x is iterable %}{{ loop(x) }}{% else %}"
+        "{{ x }}{% endif %}]{% endfor %}"
+    ),
+    (
+        "{% macro b(t) %}<b>{{ t }}{{ caller() }}</b>{% endmacro %}"
+        "{% call b(a) %}&{{ a }}{% endcall %}"
+    ),
+    "{% set x, y = a, 'z' %}{% with w = x ~ y %}{{ w }}{% endwith %}",
+    (
+        "{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}"
+        "{{ ns.n }}"
+    ),
+    "{% set block %}{{ a }}-{{ a|upper }}{% endset %}{{ block }}{{ block|length }}",
+    "{% filter upper %}{{ a }} & x{% endfilter %}",
+    "{{ (a ~ 1 ~ [2]) }}|{{ '%s/%d' % (a, 3) }}|{{ '{0}{1}'.format(a, (1, 2)) }}",
+    "{% for x in 'ab' %}{{ loop.cycle('odd', 'even') }}{{ loop.revindex }}{% endfor %}",
+    "{{ {'k': a}|tojson }}{{ [a, a]|join('/') }}{{ a|replace('b', 'c')|center(9) }}",
+    "{% raw %}{{ not rendered }}{% endraw %}{{ a if a else 'x' }}{{ a[1:] }}",
+    "{% autoescape false %}{{ a ~ '&' }}{% endautoescape %}{{ a ~ '&' }}",
+]
+
+
+@pytest.mark.parametrize("text", EQUIVALENT)
+@pytest.mark.parametrize("kind", ["text", "html"])
+def test_bounds_do_not_change_what_a_template_renders(
+    project: Project, text: str, kind: str
+) -> None:
+    # the same text as a trusted original (not instrumented) and as an override (bounded)
+    ctx = {"a": "<b>", "lang": "en", "subject": "s", "footer": ""}
+    original = project.engine.render(Source(text, "original", "o.j2"), kind, ctx)
+    override = project.engine.render(Source(text, "override", "o.j2"), kind, ctx)
+    assert override == original
