@@ -265,8 +265,8 @@ class Engine:
 
     def render(self, src: Source, kind: str, context: Mapping[str, Any]) -> str:
         """Render within the bounds of render/bounds.py, or raise TemplateError pointing at
-        the source's line. The originals are trusted with time, not with size."""
-        seconds = None if src.origin == ORIGIN_ORIGINAL else RENDER_SECONDS
+        the source's line. The originals are trusted: only the sizes of what their operations
+        build are checked."""
         try:
             tmpl = self.compiled(src, kind)
         except RecursionError:  # the compiler recurses once per level of nesting
@@ -282,7 +282,9 @@ class Engine:
                 )
             ) from None
         try:
-            with budget(seconds):
+            if src.origin == ORIGIN_ORIGINAL:  # trusted, and rendered thousands of times
+                return tmpl.render(context)
+            with budget(RENDER_SECONDS):
                 return _output(tmpl.generate(context))
         except LimitExceeded as exc:
             line = _template_line(sys.exc_info()[2])
