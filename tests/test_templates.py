@@ -267,6 +267,12 @@ def test_the_issues_templates_are_findings_within_little_memory(
         ("{{ {'a': [[[[1]]]]}|tojson(indent=100000000) }}", "tojson would be longer"),
         ("{{ ('x ' * 100000)|urlize(target='y' * 100000) }}", "urlize filter would be longer"),
         ("{{ (2).to_bytes(10**9, 'big') }}", "to_bytes(): a width"),
+        ("{{ (2).to_bytes(length=10**9, byteorder='big') }}", "to_bytes(): a width"),
+        ("{{ ('\t' * 1000).expandtabs(tabsize=100000) }}", "expandtabs() would be longer"),
+        (
+            "{% set d = {'a': 1} %}{{ d.update(**dict.fromkeys(range(10000)|map('string'), 1)) }}",
+            "update() would hold more than 10,000 items",
+        ),
         ("{{ ('a' * 100000).translate({97: 'x' * 100}) }}", "translate() would be longer"),
         ("{{ ''.join(['x' * 100000] * 100) }}", "the text of a repeated list"),
         ("{{ ('x' * 1000000)|list }}", "the list filter would hold more than 10,000"),

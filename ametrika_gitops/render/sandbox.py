@@ -115,20 +115,24 @@ def check_printf(fmt: str, values: Any) -> None:
         need_length(total, "'%' formatting")
 
 
-def _check_str_method(owner: str | bytes, name: str, args: tuple[Any, ...]) -> tuple[Any, ...]:
+def _check_str_method(
+    owner: str | bytes, name: str, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> tuple[Any, ...]:
     what = f"{name}()"
     if name in ("center", "ljust", "rjust", "zfill") and args:
         need_width(args[0], what)
     elif name == "expandtabs":
-        tab = args[0] if args and isinstance(args[0], int) else 8
+        tab = args[0] if args else kwargs.get("tabsize", 8)
+        tab = tab if isinstance(tab, int) else 8
         tabs = owner.count("\t") if isinstance(owner, str) else owner.count(b"\t")
         need_length(len(owner) + tabs * tab, what)
     elif name == "replace" and len(args) >= 2:
         old, new = args[0], args[1]
         if isinstance(old, type(owner)) and isinstance(new, type(owner)):
             times = owner.count(old) if old else len(owner) + 1  # type: ignore[arg-type]
-            if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
-                times = min(times, args[2])
+            count = args[2] if len(args) > 2 else kwargs.get("count", -1)
+            if isinstance(count, int) and count >= 0:
+                times = min(times, count)
             need_length(len(owner) + times * max(len(new) - len(old), 0), what)
     elif name == "join" and args:
         items = materialize(args[0], what)
@@ -141,23 +145,24 @@ def _check_str_method(owner: str | bytes, name: str, args: tuple[Any, ...]) -> t
     return args
 
 
-def check_call(obj: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    """Bound the methods that can build much from little, before they run."""
+def check_call(obj: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, ...]:
+    """Bound the methods that can build much from little, before they run (arguments given
+    by position or by name)."""
     owner = getattr(obj, "__self__", None)
     name = getattr(obj, "__name__", "")
     if isinstance(owner, (str, bytes)):
-        return _check_str_method(owner, name, args)
+        return _check_str_method(owner, name, args, kwargs)
     if isinstance(owner, (list, set, dict)):
         if name in ("append", "insert", "add", "setdefault"):
             need_items(len(owner) + 1, f"{name}()")
-        elif name in ("extend", "update") and args:
-            more = materialize(args[0], f"{name}()")
-            need_items(len(owner) + len(more), f"{name}()")
-            return (more, *args[1:])
+        elif name in ("extend", "update"):
+            more = materialize(args[0], f"{name}()") if args else ()
+            need_items(len(owner) + len(more) + len(kwargs), f"{name}()")
+            return (more, *args[1:]) if args else args
     elif owner is dict and name == "fromkeys" and args:
         return (materialize(args[0], "dict.fromkeys()"), *args[1:])
-    elif isinstance(owner, int) and name == "to_bytes" and args:
-        need_width(args[0], "to_bytes()")
+    elif isinstance(owner, int) and name == "to_bytes":
+        need_width(args[0] if args else kwargs.get("length", 1), "to_bytes()")
     return args
 
 
@@ -213,7 +218,7 @@ def _f_wordwrap(
 
 def _f_replace(s: Any, old: Any = "", new: Any = "", count: Any = None, *_: Any, **__: Any) -> None:
     text = str(s)
-    _check_str_method(text, "replace", (str(old), str(new), -1 if count is None else count))
+    _check_str_method(text, "replace", (str(old), str(new), -1 if count is None else count), {})
 
 
 def _f_format(value: Any, *args: Any, **kwargs: Any) -> None:
@@ -409,7 +414,7 @@ class BoundedSandbox(SandboxedEnvironment):
 
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         step()
-        args = check_call(obj, args)
+        args = check_call(obj, args, kwargs)
         what = f"{getattr(obj, '__name__', 'a call')}()"
         return produced(super().call(context, obj, *args, **kwargs), what)
 
