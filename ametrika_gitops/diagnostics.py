@@ -29,14 +29,31 @@ class Diagnostic:
         return self.severity == ERROR
 
 
+MAX_TEXT = 1000  # characters of a message or hint: one that quotes a value stays readable
+
+
+def _capped(text: str) -> str:
+    if len(text) <= MAX_TEXT:
+        return text
+    return f"{text[: MAX_TEXT - 40]}… ({len(text) - MAX_TEXT + 40:,} more characters)"
+
+
 def error(path: str, line: int, column: int, code: str, message: str, hint: str = "") -> Diagnostic:
-    return Diagnostic(path, line, column, code, ERROR, message, hint)
+    return Diagnostic(path, line, column, code, ERROR, _capped(message), _capped(hint))
 
 
 def warning(
     path: str, line: int, column: int, code: str, message: str, hint: str = ""
 ) -> Diagnostic:
-    return Diagnostic(path, line, column, code, WARNING, message, hint)
+    return Diagnostic(path, line, column, code, WARNING, _capped(message), _capped(hint))
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: line breaks and other control or invisible characters (a key or
+    a file name may hold any) escaped, so that it cannot add lines to a report."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 def has_errors(diags: Iterable[Diagnostic], strict: bool = False) -> bool:
@@ -46,8 +63,8 @@ def has_errors(diags: Iterable[Diagnostic], strict: bool = False) -> bool:
 def _text(diags: Sequence[Diagnostic]) -> str:
     lines = []
     for d in diags:
-        msg = f"{d.message}; {d.hint}" if d.hint else d.message
-        lines.append(f"{d.path}:{d.line}:{d.column}: {d.severity}[{d.code}]: {msg}")
+        msg = printable(f"{d.message}; {d.hint}" if d.hint else d.message)
+        lines.append(f"{printable(d.path)}:{d.line}:{d.column}: {d.severity}[{d.code}]: {msg}")
     return "".join(line + "\n" for line in lines)
 
 

@@ -4,6 +4,7 @@ reset)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -13,6 +14,7 @@ import subprocess
 import zlib
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
@@ -317,3 +319,122 @@ def test_every_command_and_option_used_in_the_workflows_exists(
         assert code == 0, command
         for option in (w.split("=")[0] for w in words[1:] if w.startswith("--")):
             assert option in help_text, f"{command} {option}"
+
+
+# Invalid revisions (issue #12, item 7): an account that does not validate at a commit is
+# invalid there, with its findings, not removed; the trail goes on from its last valid state.
+
+
+@pytest.fixture
+def broken_repo(repo: Path) -> Path:
+    """globex (custom SMTP, H3): valid → broken (port: 465.0) → fixed with a new sender name."""
+    shutil.copy(ROOT / "accounts" / "globex.yaml", repo / "accounts")
+    globex = repo / "accounts" / "globex.yaml"
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Add globex", day=1)
+    edit(globex, "port: 465", "port: 465.0")
+    git(repo, "commit", "-qam", "globex: port as a number with a fraction", who="bob", day=2)
+    edit(globex, "port: 465.0", "port: 465")
+    edit(globex, "from_name: Globex Reports", "from_name: Globex Analytics")
+    git(repo, "commit", "-qam", "globex: fix the port, new sender name", who="carol", day=3)
+    return repo
+
+
+def test_history_reports_an_invalid_commit_and_stays_continuous(broken_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, text = run(capsys, "history", "globex", "--format", "json")
+    assert code == 0
+    schema = json.loads((ROOT / "schemas" / "history.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.Draft202012Validator(schema).validate(json.loads(text))
+    entries = [(e["status"], e["changes"]) for e in json.loads(text)]
+    assert entries == [
+        ("added", ["account added (0 DNS records)"]),
+        (
+            "invalid",
+            [
+                "account invalid: 1 error",
+                (
+                    "accounts/globex.yaml:16:11: wrong-type: sender.smtp.port must be an integer, "
+                    "not a number"
+                ),
+            ],
+        ),
+        # compared with the last valid commit, not "added" again
+        (
+            "valid again",
+            ["account valid again", "sender: from.name: Globex Reports → Globex Analytics"],
+        ),
+    ]
+    code, text = run(capsys, "history", "globex")
+    assert "account removed" not in text and "account invalid: 1 error" in text
+
+
+def test_diff_shows_an_invalid_account_with_its_findings_not_as_removed(
+    broken_repo: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, text = run(capsys, "diff", "--base", "HEAD~2", "--head", "HEAD~1")
+    assert code == 0
+    assert "(removed)" not in text and "{env: None}" not in text
+    assert text.splitlines()[1:] == [
+        "",
+        "globex (invalid): 1 error",
+        (
+            "  accounts/globex.yaml:16:11: wrong-type: sender.smtp.port must be an integer, not a "
+            "number"
+        ),
+    ]
+    code, markdown = run(
+        capsys, "diff", "--base", "HEAD~2", "--head", "HEAD~1", "--format", "markdown"
+    )
+    assert "| `globex` | invalid |" in markdown and "(removed)" not in markdown
+    code, text = run(capsys, "diff", "--base", "HEAD~1", "--head", "HEAD")
+    assert "globex (valid again)" in text
+
+
+# Names from the pull request (issue #12, item 8): escaped in every format
+
+
+@pytest.fixture
+def hostile_names_repo(repo: Path) -> Path:
+    shutil.copy(ROOT / "accounts" / "initech.yaml", repo / "accounts")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Add initech", day=1)
+    (repo / "overrides").mkdir()
+    name = "overrides/x\n### Approved by the security team\n<img src=x onerror=alert(1)>.j2"
+    (repo / name).write_text(
+        "{{ alert_name }}\n```\n# Injected heading\n{{ dashboard_url }}\n", encoding="utf-8"
+    )
+    with (repo / "accounts" / "initech.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("templates:\n  alert:\n    en:\n      text: {file: " + json.dumps(name) + "}\n")
+    # an account file whose name is a heading: invalid (its id cannot match), so shown by name
+    (repo / "accounts" / "evil\n### Approved by the security team.yaml").write_text(
+        "version: 2\n", encoding="utf-8"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "initech: alert text", who="bob", day=2)
+    return repo
+
+
+def test_file_names_cannot_add_lines_to_any_format(hostile_names_repo: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    escaped = "overrides/x\\n### Approved by the security team\\n"
+    for fmt in ("text", "markdown", "html"):
+        code, out = run(capsys, "diff", "--base", "HEAD~1", "--head", "HEAD", "--format", fmt)
+        assert code == 0
+        assert not [line for line in out.splitlines() if line.startswith("### Approved")], fmt
+        assert fmt == "text" or "<img src=x" not in out, fmt  # markup is escaped
+    code, text = run(capsys, "diff", "--base", "HEAD~1", "--head", "HEAD")
+    assert f"text: original → overridden ({escaped}<img src=x onerror=alert(1)>.j2)" in text
+    code, markdown = run(
+        capsys, "diff", "--base", "HEAD~1", "--format", "markdown", "--head", "HEAD"
+    )
+    # markdown shows a backslash as \\
+    shown = escaped.replace("\\", "\\\\") + "&lt;img src=x onerror=alert(1)&gt;.j2"
+    assert f"text: original → overridden ({shown})" in markdown
+    # the template's own ``` stays inside its code block, which opens and closes with ````
+    block = markdown.split("````diff\n", 1)[1].split("\n````\n", 1)[0]
+    assert "+```" in block and "+# Injected heading" in block
+    code, history = run(capsys, "history", "initech")
+    assert not [line for line in history.splitlines() if line.startswith("### Approved")]

@@ -3,14 +3,26 @@ a reset returns to (H13)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
+import threading
+import tracemalloc
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from ametrika_gitops.check.project import Project
+from ametrika_gitops.cli.main import main
+from ametrika_gitops.errors import AmetrikaError
+from ametrika_gitops.render.bounds import MAX_NODES, MAX_OUTPUT, MAX_TEMPLATE, MiB
 from ametrika_gitops.render.emails import Email
 from ametrika_gitops.render.engine import Source, TemplateError
+from ametrika_gitops.render.overrides import FileProblem, read_override_file
+
+from .conftest import MINIMAL, WriteAccount
 
 TYPES = {
     "user-invitation",
@@ -136,9 +148,9 @@ def test_globals_such_as_range_are_not_unknown_variables(project: Project) -> No
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("{{ 'x' * 10**10 }}", "repetition too large"),
-        ("{{ [1] * 200000 }}", "repetition too large"),
-        ("{{ 2 ** 100000000 }}", "exponent too large"),
+        ("{{ 'x' * 10**10 }}", "repetition (*) would be longer than 1,048,576 characters"),
+        ("{{ [1] * 200000 }}", "repetition (*) would hold more than 10,000 items"),
+        ("{{ 2 ** 100000000 }}", "the exponent (**) is too large"),
     ],
 )
 def test_expressions_that_would_exhaust_memory_are_refused(
@@ -146,21 +158,380 @@ def test_expressions_that_would_exhaust_memory_are_refused(
 ) -> None:
     with pytest.raises(TemplateError) as caught:
         project.engine.render(Source(text, "override", "f.j2"), "text", {})
-    assert caught.value.diagnostic.code == "template-unsafe"
+    assert caught.value.diagnostic.code == "template-limit"
     assert message in caught.value.diagnostic.message
 
 
 def test_a_runaway_loop_is_stopped_and_reported(project: Project) -> None:
     src = Source(
-        "x\n{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "x\n{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
         "override",
         "f.j2",
     )
     with pytest.raises(TemplateError) as caught:
         project.engine.render(src, "text", {})
     d = caught.value.diagnostic
-    assert (d.code, d.line) == ("template-render", 2)
-    assert "takes more than" in d.message
+    assert (d.code, d.line) == ("template-limit", 2)
+    assert "more than 20,000 steps" in d.message
+
+
+# Hostile overrides (H12): every bound of render/bounds.py is a finding at the template's line,
+# reached before the memory is spent (issue #12, item 1).
+
+ISSUE_TEMPLATES = [
+    # validate used to exit 0 after 1.46 GB for the first three, 1.9 GB for the fourth
+    "{{ (['x'*100000]*5000)|join }}",
+    "{{ '{:>500000000}'.format(1) }}",
+    "{% for i in range(5000) %}{{ 'x'*100000 }}{% endfor %}",
+    "{{ 'a'|center(500000000) }}",
+]
+
+
+@pytest.mark.parametrize("text", ISSUE_TEMPLATES)
+def test_the_issues_templates_are_findings_within_little_memory(
+    project: Project, text: str
+) -> None:
+    src = Source("Alert\n" + text, "override", "accounts/a.yaml", line=20, column=9)
+    tracemalloc.start()
+    try:
+        with pytest.raises(TemplateError) as caught:
+            project.engine.render(src, "text", {})
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    d = caught.value.diagnostic
+    assert (d.path, d.line, d.column, d.code) == ("accounts/a.yaml", 21, 9, "template-limit")
+    assert peak < 80 * MiB, peak
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{{ 'a'.center(500000000) }}", "center(): a width of more than"),
+        ("{{ 'a'.ljust(500000000) }}", "ljust(): a width"),
+        ("{{ '1'.zfill(500000000) }}", "zfill(): a width"),
+        ("{{ ('\t' * 1000).expandtabs(100000) }}", "expandtabs() would be longer"),
+        ("{{ ('x' * 100000).replace('x', 'y' * 1000) }}", "replace() would be longer"),
+        ("{{ ('x' * 1000)|replace('', 'y' * 100000) }}", "replace() would be longer"),
+        ("{{ ('a\\n' * 100000)|indent(100) }}", "indent filter would be longer"),
+        ("{{ ('a\\n' * 100000)|indent('y' * 100) }}", "indent filter would be longer"),
+        ("{{ ('a ' * 100000)|wordwrap(1) }}", "wordwrap filter's lines would hold more"),
+        ("{{ '%500000000s' % 1 }}", "'%' formatting: a width"),
+        ("{{ '%*s' % (500000000, 1) }}", "'%' formatting: a width"),
+        ("{{ '%.500000000f' % 1.5 }}", "'%' formatting: a width"),
+        ("{{ '%500000000s'|format(1) }}", "'%' formatting: a width"),
+        ("{{ ('%(a)s' * 100000) % {'a': 'x' * 1000} }}", "'%' formatting would be longer"),
+        ("{{ ('{0}' * 100000).format('x' * 1000) }}", "format() would be longer"),
+        ("{{ '{:{}}'.format('x', 500000000) }}", "format(): a width"),
+        (
+            (
+                "{% set ns = namespace(s='x') %}{% for i in range(40) %}"
+                "{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+            ),
+            "a concatenation (~) would be longer",
+        ),
+        (
+            (
+                "{% set ns = namespace(s='x') %}{% for i in range(40) %}"
+                "{% set ns.s = ns.s + ns.s %}{% endfor %}"
+            ),
+            "a concatenation (+) would be longer",
+        ),
+        (
+            (
+                "{% set ns = namespace(n=2) %}{% for i in range(40) %}"
+                "{% set ns.n = ns.n * ns.n %}{% endfor %}"
+            ),
+            "more than 4,096 bits",
+        ),
+        ("{{ ((10 ** 100) ** 100) ** 100 }}", "a power (**) would be a number of more than"),
+        (
+            (
+                "{% set l = [] %}{% for i in range(10000) %}{% set _ = l.append('x' * 100000) %}"
+                "{% endfor %}"
+            ),
+            "allocates more than 64 MiB",
+        ),
+        (
+            "{% set l = [1] %}{% for i in range(40) %}{% set _ = l.extend(l) %}{% endfor %}",
+            "extend() would hold more than 10,000 items",
+        ),
+        (
+            "{% set x %}{% for i in range(10000) %}{{ 'y' * 100000 }}{% endfor %}{% endset %}",
+            "allocates more than 64 MiB",
+        ),
+        ("{% for c in 'x' * 1000000 %}{% endfor %}", "more than 20,000 steps"),
+        (
+            (
+                "{% macro m(n) %}{% if n %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}x{% endmacro %}"
+                "{{ m(40) }}"
+            ),
+            "more than 20,000 steps",
+        ),
+        ("{{ lipsum(100000) }}", "lipsum() is limited"),
+        ("{{ range(10**9)|list }}", "range() would hold more than 10,000 items"),
+        ("{{ range(10000)|batch(10**9, 0)|list }}", "batch filter would hold more"),
+        ("{{ range(10)|slice(10**9)|list }}", "slice filter would hold more"),
+        ("{{ {'a': [[[[1]]]]}|tojson(indent=100000000) }}", "tojson would be longer"),
+        ("{{ ('x ' * 100000)|urlize(target='y' * 100000) }}", "urlize filter would be longer"),
+        ("{{ (2).to_bytes(10**9, 'big') }}", "to_bytes(): a width"),
+        ("{{ (2).to_bytes(length=10**9, byteorder='big') }}", "to_bytes(): a width"),
+        ("{{ ('\t' * 1000).expandtabs(tabsize=100000) }}", "expandtabs() would be longer"),
+        (
+            (
+                "{% set keys = (range(10000)|list|join(',')).split(',') %}"
+                "{% set d = {'a': 1} %}{{ d.update(**dict.fromkeys(keys, 1)) }}"
+            ),
+            "update() would hold more than 10,000 items",
+        ),
+        ("{{ ('a' * 100000).translate({97: 'x' * 100}) }}", "translate() would be longer"),
+        ("{{ ''.join(['x' * 100000] * 100) }}", "the text of a repeated list"),
+        ("{{ ('x' * 1000000)|list }}", "the list filter would hold more than 10,000"),
+        ("{{ range(10000)|map('center', 1000000)|join }}", "allocates more than 64 MiB"),
+        ("{{ 'x' * 1048576 ~ 'y' }}", "a concatenation (~) would be longer"),
+        (
+            (
+                "{% set d = {} %}{% set big = 'x' * 200000 %}{% for i in range(5000) %}"
+                "{% set _ = d.update({i: big}) %}{% endfor %}{{ d.values() }}"
+            ),
+            "a printed value would be longer",  # a view prints all it shows
+        ),
+        ("{{ ('x' * 1000000)|sort }}", "the input of the sort filter would hold more than"),
+        ("{{ ['x' * 100000] + ['x' * 100000] * 10 }}", "the text of a repeated list"),
+    ],
+)
+def test_every_way_to_build_something_large_is_bounded(
+    project: Project, text: str, message: str
+) -> None:
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(Source("a\nb\n" + text, "override", "f.j2"), "text", {})
+    d = caught.value.diagnostic
+    assert (d.code, d.line) == ("template-limit", 3)
+    assert message in d.message
+
+
+def test_the_output_may_reach_its_bound_and_not_one_character_more(project: Project) -> None:
+    # the line break counts: 262,142 + 1 + 1
+    fits = Source("{{ 'x' * (262144 - 2) }}\n{{ 'y' }}", "override", "f.j2")
+    assert len(project.engine.render(fits, "text", {})) == MAX_OUTPUT
+    over = Source("{{ 'x' * (262144 - 2) }}\n{{ 'yy' }}", "override", "f.j2")
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(over, "text", {})
+    d = caught.value.diagnostic
+    assert (d.code, d.line) == ("template-limit", 2)
+    assert d.message == "the template renders to more than 262,144 characters"
+
+
+@pytest.mark.parametrize(
+    "text, kind, expected",
+    [
+        ('{{ "%s-%05.1f" % (a, 2.5) }}', "text", "<b>-002.5"),
+        ("{{ '{:>5}|{:.2f}'.format(1, 2) }}", "text", "    1|2.00"),
+        ("{{ a ~ '!' }}|{{ [1, 2]|sum }}|{{ range(3)|join(',') }}", "text", "<b>!|3|0,1,2"),
+        (
+            "{{ 'x'|center(5) }}|{{ 'ab\ncd'|indent(2) }}|{{ 'a b c'|wordwrap(1) }}",
+            "text",
+            "  x  |ab\n  cd|a\nb\nc",
+        ),
+        (
+            "{% for x in [3, 4] %}{{ loop.index }}/{{ loop.length }} {% endfor %}",
+            "text",
+            "1/2 2/2 ",
+        ),
+        ("<p>{{ a ~ '&' }}</p>", "html", "<p>&lt;b&gt;&amp;</p>"),
+        (
+            "{% autoescape false %}{{ a ~ '&' }}{% endautoescape %}",
+            "html",
+            "<b>&",
+        ),
+        ("{{ a|e ~ '&' }}", "html", "&lt;b&gt;&amp;"),
+        ("{{ '%s'|format(a) }}{{ '<i>%s</i>'|safe % a }}", "html", "&lt;b&gt;<i>&lt;b&gt;</i>"),
+    ],
+)
+def test_bounded_operations_give_the_same_results(
+    project: Project, text: str, kind: str, expected: str
+) -> None:
+    ctx = {"a": "<b>", "lang": "en", "subject": "s", "footer": "", **LAYOUT}
+    out = project.engine.render(Source(text, "override", "f.j2"), kind, ctx)
+    assert expected in out
+
+
+def test_the_size_of_a_template_and_its_elements_are_bounded(project: Project) -> None:
+    engine = project.engine
+    big = Source("x" * (MAX_TEMPLATE + 1), "override", "f.j2", line=4, column=7)
+    dense = Source("{{ a }}" * MAX_NODES, "override", "f.j2", line=4, column=7)
+    for src in (big, dense):
+        problems = engine.check(src, "text", frozenset({"a"}))
+        assert [(d.code, d.line, d.column) for d in problems] == [("template-limit", 4, 7)]
+        with pytest.raises(TemplateError) as caught:
+            engine.render(src, "text", {"a": 1})
+        assert caught.value.diagnostic.code == "template-limit"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}",
+        "{% if 1 %}" * 2000 + "{% endif %}" * 2000,
+        "{{ 1" + " + 1" * 2400 + " }}",
+        "{{ a" + "|e" * 2400 + " }}",
+    ],
+)
+def test_deep_nesting_is_a_finding_not_a_crash(project: Project, text: str) -> None:
+    problems = project.engine.check(Source(text, "override", "f.j2"), "text", frozenset({"a"}))
+    assert [(d.code, d.message) for d in problems] == [
+        ("template-syntax", "the template is nested too deeply")
+    ]
+    with pytest.raises(TemplateError) as caught:
+        project.engine.render(Source(text, "override", "f.j2"), "text", {"a": 1})
+    assert caught.value.diagnostic.code == "template-syntax"
+
+
+def test_a_runaway_render_leaves_no_process_wide_state(project: Project) -> None:
+    # issue #9: no signal handler nor timer of the caller's is replaced or cancelled
+    fired: list[int] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append(signum))
+    signal.setitimer(signal.ITIMER_REAL, 100.0)
+    try:
+        src = Source(
+            "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+            "override",
+            "f.j2",
+        )
+        with pytest.raises(TemplateError):
+            project.engine.render(src, "text", {})
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 90
+        assert signal.getsignal(signal.SIGALRM) is not previous and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_a_runaway_render_is_stopped_off_the_main_thread_too(project: Project) -> None:
+    src = Source(
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+        "override",
+        "f.j2",
+    )
+    found: list[str] = []
+
+    def render() -> None:
+        try:
+            project.engine.render(src, "text", {})
+        except TemplateError as exc:
+            found.append(exc.diagnostic.code)
+
+    worker = threading.Thread(target=render, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive() and found == ["template-limit"]
+
+
+def test_template_error_is_an_expected_failure_not_a_crash() -> None:
+    assert issubclass(TemplateError, AmetrikaError)
+
+
+def test_filters_registered_later_are_bounded_too(project: Project) -> None:
+    env = project.engine.text_env
+    env.filters["ametrika_test_double"] = lambda s: s * 2
+    try:
+        src = Source("{{ ('x' * 1000000)|ametrika_test_double }}", "override", "f.j2")
+        with pytest.raises(TemplateError) as caught:
+            project.engine.render(src, "text", {})
+        assert "the ametrika_test_double filter would be longer" in caught.value.diagnostic.message
+    finally:
+        del env.filters["ametrika_test_double"]
+
+
+# {file: …} overrides that cannot be read (H12; issue #12, item 3): a finding at the reference,
+# never an internal error.
+
+FILE_ACCOUNT = MINIMAL + "templates:\n  alert:\n    en:\n      text: {{file: {path}}}\n"
+
+
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ('"overrides/a\\0b.j2"', "is not a path relative to the repository root"),
+        ("overrides/" + "a" * 300 + ".j2", "cannot be read"),
+        # a path longer than PATH_MAX; the message quoting it is cut short
+        ("overrides/" + "a/" * 3000 + "x.j2", "more characters)"),
+        ("overrides/loop.j2", "cannot be read"),
+        ("overrides/fifo.j2", "is not a regular file"),
+        ("overrides/folder", "is not a regular file"),
+        ("overrides/zero.j2", "leads outside the repository"),
+        ("overrides/missing.j2", "does not exist"),
+    ],
+)
+def test_unusable_override_files_are_findings_at_the_reference(
+    repo: Path,
+    write_account: WriteAccount,
+    capsys: pytest.CaptureFixture[str],
+    path: str,
+    message: str,
+) -> None:
+    overrides = repo / "overrides"
+    overrides.mkdir()
+    (overrides / "loop.j2").symlink_to(overrides / "loop.j2")
+    os.mkfifo(overrides / "fifo.j2")
+    (overrides / "folder").mkdir()
+    (overrides / "zero.j2").symlink_to("/dev/zero")
+    file = write_account("acme", FILE_ACCOUNT.format(id="acme", path=path))
+    assert main(["validate", "--format", "json", str(file)]) == 1
+    out, err = capsys.readouterr()
+    assert "internal error" not in err
+    (found,) = json.loads(out)
+    assert (found["line"], found["column"], found["code"]) == (13, 20, "template-file")
+    assert message in found["message"]
+    assert "\0" not in found["message"] and "\n" not in found["message"]
+
+
+def test_a_device_inside_the_root_is_not_read(tmp_path: Path) -> None:
+    # /dev/zero never ends: refused by what it is, before a byte is read
+    problem = read_override_file(Path("/dev"), "zero")
+    assert isinstance(problem, FileProblem) and "is not a regular file" in problem.message
+
+
+EQUIVALENT = [
+    (
+        "{% for k, v in {'b': 1, 'a': 2}|dictsort %}{{ loop.index }}{{ k }}={{ v }}"
+        "{% if not loop.last %}, {% endif %}{% endfor %}"
+    ),
+    "{% for x in [1, 2, 3] if x > 1 %}{{ x }}{% else %}none{% endfor %}",
+    "{% for x in [] %}{{ x }}{% else %}none{% endfor %}",
+    (
+        "{% for x in [[1, [2]], [3]] recursive %}[{% if x is iterable %}{{ loop(x) }}{% else %}"
+        "{{ x }}{% endif %}]{% endfor %}"
+    ),
+    (
+        "{% macro b(t) %}<b>{{ t }}{{ caller() }}</b>{% endmacro %}"
+        "{% call b(a) %}&{{ a }}{% endcall %}"
+    ),
+    "{% set x, y = a, 'z' %}{% with w = x ~ y %}{{ w }}{% endwith %}",
+    (
+        "{% set ns = namespace(n=0) %}{% for i in range(4) %}{% set ns.n = ns.n + i %}{% endfor %}"
+        "{{ ns.n }}"
+    ),
+    "{% set block %}{{ a }}-{{ a|upper }}{% endset %}{{ block }}{{ block|length }}",
+    "{% filter upper %}{{ a }} & x{% endfilter %}",
+    "{{ (a ~ 1 ~ [2]) }}|{{ '%s/%d' % (a, 3) }}|{{ '{0}{1}'.format(a, (1, 2)) }}",
+    "{% for x in 'ab' %}{{ loop.cycle('odd', 'even') }}{{ loop.revindex }}{% endfor %}",
+    "{{ {'k': a}|tojson }}{{ [a, a]|join('/') }}{{ a|replace('b', 'c')|center(9) }}",
+    "{% raw %}{{ not rendered }}{% endraw %}{{ a if a else 'x' }}{{ a[1:] }}",
+    "{% autoescape false %}{{ a ~ '&' }}{% endautoescape %}{{ a ~ '&' }}",
+]
+
+
+@pytest.mark.parametrize("text", EQUIVALENT)
+@pytest.mark.parametrize("kind", ["text", "html"])
+def test_bounds_do_not_change_what_a_template_renders(
+    project: Project, text: str, kind: str
+) -> None:
+    # the same text as a trusted original (not instrumented) and as an override (bounded)
+    ctx = {"a": "<b>", "lang": "en", "subject": "s", "footer": "", **LAYOUT}
+    original = project.engine.render(Source(text, "original", "o.j2"), kind, ctx)
+    override = project.engine.render(Source(text, "override", "o.j2"), kind, ctx)
+    assert override == original
 
 
 def test_the_catalogue_documents_every_footer_and_header_variable(project: Project) -> None:

@@ -9,12 +9,13 @@ import io
 import subprocess
 import tarfile
 import tempfile
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ametrika_gitops.build.bundle import Bundle, build_bundle
-from ametrika_gitops.check.pipeline import check_files
+from ametrika_gitops.check.pipeline import Checked, check_files
 from ametrika_gitops.check.project import Project, account_files
 from ametrika_gitops.errors import AmetrikaError
 
@@ -27,6 +28,8 @@ class Revision:
     bundles: dict[str, Bundle]  # account id → bundle
     originals: dict[str, str]  # "templates/fr/alert.subject.j2" → text
     invalid: tuple[str, ...]  # account files that did not validate at this revision
+    # account id (its file's stem) → the errors that make it invalid here, one line each
+    findings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def git(root: Path, *args: str, binary: bool = False) -> Any:
@@ -56,11 +59,21 @@ def _compile(tree: Path, ref: str) -> Revision:
     results = check_files(project, account_files((), tree)) if folder.is_dir() else []
     bundles = {r.account.id: build_bundle(r) for r in results if r.account is not None}
     invalid = tuple(r.path for r in results if r.account is None)
+    findings = {Path(r.path).stem: _errors(r) for r in results if r.account is None}
     originals = {
         p.relative_to(tree).as_posix(): p.read_text(encoding="utf-8")
         for p in sorted((tree / "templates").rglob("*.j2"))
     }
-    return Revision(ref, bundles, originals, invalid)
+    return Revision(ref, bundles, originals, invalid, findings)
+
+
+def _errors(result: Checked) -> tuple[str, ...]:
+    """The errors of an invalid account file, as `path:line:col: code: message` lines."""
+    return tuple(
+        f"{d.path}:{d.line}:{d.column}: {d.code}: {d.message}"
+        for d in sorted(set(result.diagnostics))
+        if d.is_error
+    )
 
 
 def load_revision(root: Path, ref: str) -> Revision:

@@ -39,6 +39,8 @@ _STATIC = (
     Code("yaml-too-deep", _LOADER, "nesting beyond the limit"),
     Code("yaml-too-many-nodes", _LOADER, "aliases that multiply the document"),
     Code("yaml-recursive-alias", _LOADER, "an alias inside its own anchor"),
+    Code("yaml-tag", _LOADER, "a tag other than YAML's core ones (the editor reads it otherwise)"),
+    Code("yaml-boolean", _LOADER, "a YAML 1.1 boolean (yes, no, on, off): write true or false"),
     Code("missing-key", _SCHEMA, "a required key is absent"),
     Code("unknown-key", _SCHEMA, "a key the schema does not know"),
     Code("wrong-type", _SCHEMA, "a value of the wrong type"),
@@ -60,6 +62,7 @@ _STATIC = (
     Code("template-unsafe", _ENGINE, "access to Python internals"),
     Code("template-undefined", _ENGINE, "a variable the e-mail type does not receive"),
     Code("template-render", _ENGINE, "an error while rendering the sample"),
+    Code("template-limit", _ENGINE, "a render past a bound (output, string, list, steps, time)"),
     Code("id-unique", "ametrika_gitops.check.pipeline", "two files with one account id"),
     # DNS plans (issue #10): each leaves its account out of the plan, warnings aside
     Code("dns-zone-not-found", _DNS_LIVE, "no visible zone holds it"),

@@ -1,32 +1,54 @@
 """Safe YAML loading with a position for every key and value.
 
-PyYAML composes nodes that know their line and column; we build plain Python values from
-them ourselves so that every value keeps its position, duplicate keys are caught (PyYAML
-accepts them silently) and alias expansion is bounded (the "billion laughs").
+The file is read as YAML 1.2 (core schema), the version editors use with the account schema,
+so that the tool and the editor see the same values: ``yes``/``on`` are not booleans, ``1.0``
+is not an integer, and a tag other than the core ones is an error rather than silently dropped.
+
+libyaml (PyYAML's C parser) gives the events with their marks; we compose and build plain
+Python values from them ourselves so that every value keeps its position (an alias's value is
+where the alias is used), duplicate keys are caught (PyYAML accepts them silently), nesting and
+alias expansion are bounded (the "billion laughs") and reported where they cross the bound.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 import yaml
 
+from ametrika_gitops.config.files import read_limited
 from ametrika_gitops.diagnostics import Diagnostic, error
 
-try:  # libyaml: ~15x faster; the pure-Python loader behaves the same
+try:  # libyaml: ~15x faster; the pure-Python parser gives the same events
     _Loader: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _Loader = yaml.SafeLoader
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
+MAX_DEPTH = 64  # an account file is about five levels deep
 
 JsonPath = tuple[Union[str, int], ...]  # noqa: UP007 - a runtime alias, Python 3.10
-_SCALAR = yaml.constructor.SafeConstructor()
+
+CORE = "tag:yaml.org,2002:"
+# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(
+    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+)
+# Booleans in YAML 1.1 only: PyYAML and older tools read them as true/false, editors as text.
+_YAML11_BOOL = re.compile(r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF")
+# the first characters of anything but text: null, booleans (1.2 and 1.1), numbers
+_SPECIAL_START = frozenset("~nNtTfFyYoO+-.0123456789") | {""}
+_YAML11_MEANING = {"yes": "true", "on": "true", "no": "false", "off": "false"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +66,9 @@ class Document:
     values: Mapping[JsonPath, Position] = field(default_factory=dict)
     keys: Mapping[JsonPath, Position] = field(default_factory=dict)
     block_scalars: frozenset[JsonPath] = frozenset()
+    # values the loader has already reported (a tag, a YAML 1.1 boolean), read as null: the
+    # schema does not report them again
+    reported: frozenset[JsonPath] = frozenset()
 
     def at(self, path: JsonPath) -> Position:
         """The value's position, else the nearest enclosing one."""
@@ -59,8 +84,105 @@ class Document:
         return self.keys.get(tuple(path)) or self.at(path)
 
 
+@dataclass
+class _Node:
+    kind: str  # scalar | seq | map
+    pos: Position
+    tag: str | None  # as written (resolved handle), None when implicit
+    value: Any = None  # scalar text
+    style: str | None = None  # scalar style: None plain, ' " | >
+    items: list[Any] = field(default_factory=list)  # seq: items; map: [key, value, …]
+
+
+@dataclass(frozen=True)
+class _Alias:
+    target: _Node
+    pos: Position
+
+
+class _Stop(Exception):
+    """The document cannot be loaded; ``diagnostic`` says why and where."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _pos(mark: Any) -> Position:
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _compose(events: Iterable[yaml.Event], path: str) -> _Node | None:
+    """Nodes from parser events, iteratively: no recursion, whatever the nesting."""
+    root: _Node | None = None
+    stack: list[_Node] = []
+    anchors: dict[str, _Node] = {}
+    documents = 0
+
+    def add(item: _Node | _Alias) -> None:
+        nonlocal root
+        if stack:
+            stack[-1].items.append(item)
+        elif isinstance(item, _Node):
+            root = item
+
+    def anchor(event: Any, node: _Node) -> None:
+        if event.anchor is not None:
+            anchors[event.anchor] = node  # YAML 1.2: a later anchor of the same name wins
+
+    for event in events:
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                p = _pos(event.start_mark)
+                raise _Stop(
+                    error(
+                        path,
+                        p.line,
+                        p.column,
+                        "yaml-multiple-documents",
+                        "the file holds more than one YAML document",
+                        "keep one account per file; remove the `---` separator",
+                    )
+                )
+        elif isinstance(event, yaml.ScalarEvent):
+            node = _Node("scalar", _pos(event.start_mark), event.tag, event.value, event.style)
+            if event.tag is None and not event.implicit[0]:
+                node.tag = "!"  # quoted or block: always text
+            anchor(event, node)
+            add(node)
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
+            node = _Node(kind, _pos(event.start_mark), event.tag)
+            if len(stack) >= MAX_DEPTH:
+                raise _Stop(_too_deep(path, node.pos))
+            anchor(event, node)  # before its items: an alias inside it is recursive
+            add(node)
+            stack.append(node)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            stack.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            p = _pos(event.start_mark)
+            target = anchors.get(str(event.anchor))
+            if target is None:
+                raise _Stop(
+                    error(
+                        path,
+                        p.line,
+                        p.column,
+                        "yaml-syntax",
+                        f"alias *{event.anchor} names no anchor defined before it",
+                        "define the anchor (&name) first, or write the value out",
+                    )
+                )
+            add(_Alias(target, p))
+    return root
+
+
 class _TooLarge(Exception):
-    pass
+    def __init__(self, position: Position) -> None:
+        super().__init__()
+        self.position = position
 
 
 class _Recursive(Exception):
@@ -75,83 +197,182 @@ class _Builder:
         self.values: dict[JsonPath, Position] = {}
         self.keys: dict[JsonPath, Position] = {}
         self.block: set[JsonPath] = set()
+        self.reported: set[JsonPath] = set()
         self.diags: list[Diagnostic] = []
         self.count = 0
         self.active: set[int] = set()
+        self.aliases: list[Position] = []  # the aliases being expanded, outermost first
 
-    def pos(self, node: yaml.Node) -> Position:
-        return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    def report(self, pos: Position, code: str, message: str, hint: str) -> None:
+        self.diags.append(error(self.path, pos.line, pos.column, code, message, hint))
 
-    def build(self, node: yaml.Node, path: JsonPath) -> Any:
+    def build(self, item: _Node | _Alias, path: JsonPath) -> Any:
+        if isinstance(item, _Alias):
+            self.values.setdefault(path, item.pos)  # the value stands where it is used
+            if id(item.target) in self.active:
+                raise _Recursive(item.pos)
+            self.aliases.append(item.pos)
+            try:
+                return self.build(item.target, path)
+            finally:
+                self.aliases.pop()
+        node = item
         self.count += 1
         if self.count > MAX_NODES:
-            raise _TooLarge
-        self.values.setdefault(path, self.pos(node))
-        if isinstance(node, yaml.CollectionNode):
-            if id(node) in self.active:
-                raise _Recursive(self.pos(node))
-            self.active.add(id(node))
-            try:
-                if isinstance(node, yaml.MappingNode):
-                    return self.mapping(node, path)
-                return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-            finally:
-                self.active.discard(id(node))
-        if getattr(node, "style", None) in ("|", ">"):
-            self.block.add(path)
-        return self.scalar(node)
-
-    def scalar(self, node: yaml.Node) -> Any:
+            # at the alias that multiplies (the outermost one being expanded), else here
+            raise _TooLarge(self.aliases[0] if self.aliases else node.pos)
+        self.values.setdefault(path, node.pos)
+        if node.kind == "scalar":
+            if node.style in ("|", ">"):
+                self.block.add(path)
+            return self.scalar(node, path)
+        if node.tag not in (None, "!", CORE + ("map" if node.kind == "map" else "seq")):
+            self.reported.add(path)
+            core = str(node.tag).startswith(CORE) and node.tag[len(CORE) :] in _CORE_NAMES
+            self.report(
+                node.pos,
+                "yaml-tag",
+                f"the tag {_shown_tag(node.tag)} "
+                + ("does not fit this value" if core else "is not one of YAML's core tags"),
+                "remove the tag; an account file uses plain YAML values",
+            )
+            return None  # not built: what it holds is not what it says
+        self.active.add(id(node))
         try:
-            return _SCALAR.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError):
-            return node.value  # e.g. a timestamp out of range: keep the text
+            if node.kind == "map":
+                return self.mapping(node, path)
+            return [self.build(x, path + (i,)) for i, x in enumerate(node.items)]
+        finally:
+            self.active.discard(id(node))
 
-    def mapping(self, node: yaml.MappingNode, path: JsonPath) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            kp = self.pos(key_node)
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                self.diags.append(
-                    error(
-                        self.path,
-                        kp.line,
-                        kp.column,
-                        "yaml-merge-key",
-                        "merge keys (<<) are not supported",
-                        "write the keys out in full",
-                    )
+    def scalar(self, node: _Node, path: JsonPath) -> Any:
+        text = str(node.value)
+        tag = node.tag
+        if tag is None:
+            if text[:1] not in _SPECIAL_START:  # most values: text at a glance
+                return text
+            if _YAML11_BOOL.fullmatch(text):
+                self.reported.add(path)
+                self.report(
+                    node.pos,
+                    "yaml-boolean",
+                    f"'{text}' is {_YAML11_MEANING[text.lower()]} in YAML 1.1 but text in "
+                    "YAML 1.2, which editors use: tools would read it differently",
+                    f'write true or false; or "{text}" in quotes if you mean the text',
                 )
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.diags.append(
-                    error(
-                        self.path,
-                        kp.line,
-                        kp.column,
-                        "yaml-complex-key",
-                        "a mapping key must be a plain string",
-                        "use a simple `name:` key",
-                    )
+                return None
+            for name in ("null", "bool", "int", "float"):
+                value = _construct(name, text)
+                if value is not _NO:
+                    return value
+            return text
+        if tag == "!" or tag == CORE + "str":
+            return text
+        name = tag[len(CORE) :] if tag.startswith(CORE) else ""
+        if name in ("null", "bool", "int", "float"):
+            value = _construct(name, text)
+            if value is not _NO:
+                return value
+            self.reported.add(path)
+            self.report(
+                node.pos,
+                "yaml-tag",
+                f"the value is not a valid !!{name}",
+                "remove the tag and write the value plainly",
+            )
+            return None
+        self.reported.add(path)
+        if name in ("seq", "map"):
+            self.report(
+                node.pos,
+                "yaml-tag",
+                f"the tag {_shown_tag(tag)} is for a list or a mapping, not a single value",
+                "remove the tag",
+            )
+            return None
+        self.report(
+            node.pos,
+            "yaml-tag",
+            f"the tag {_shown_tag(tag)} is not one of YAML's core tags",
+            "remove the tag; an account file uses plain YAML values (a secret is "
+            "written {env: NAME})",
+        )
+        return None
+
+    def mapping(self, node: _Node, path: JsonPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        items = node.items
+        for key_item, value_item in zip(items[0::2], items[1::2]):
+            kp = key_item.pos  # an alias used as a key: where it is used
+            key_node = key_item.target if isinstance(key_item, _Alias) else key_item
+            if key_node.kind != "scalar":
+                self.report(
+                    kp,
+                    "yaml-complex-key",
+                    "a mapping key must be a plain string",
+                    "use a simple `name:` key",
                 )
                 continue
             key = str(key_node.value)
+            if key == "<<" and key_node.tag is None:
+                self.report(
+                    kp,
+                    "yaml-merge-key",
+                    "merge keys (<<) are not supported",
+                    "write the keys out in full",
+                )
+                continue
+            if key_node.tag not in (None, "!", CORE + "str"):
+                self.report(
+                    kp,
+                    "yaml-tag",
+                    f"the tag {_shown_tag(key_node.tag)} is not allowed on a key",
+                    "remove the tag",
+                )
+                continue
             if key in out:
                 first = self.keys[path + (key,)]
-                self.diags.append(
-                    error(
-                        self.path,
-                        kp.line,
-                        kp.column,
-                        "duplicate-key",
-                        f"duplicate key '{key}' (first defined at line {first.line})",
-                        "remove one of the two, or merge them",
-                    )
+                self.report(
+                    kp,
+                    "duplicate-key",
+                    f"duplicate key '{key}' (first defined at line {first.line})",
+                    "remove one of the two, or merge them",
                 )
                 continue
             self.keys[path + (key,)] = kp
-            out[key] = self.build(value_node, path + (key,))
+            out[key] = self.build(value_item, path + (key,))
         return out
+
+
+_NO = object()
+_CORE_NAMES = frozenset({"str", "null", "bool", "int", "float", "seq", "map"})
+
+
+def _construct(name: str, text: str) -> Any:
+    """``text`` as a value of the core tag ``name``, or _NO when it is not one."""
+    if name == "null" and _NULL.fullmatch(text):
+        return None
+    if name == "bool" and _BOOL.fullmatch(text):
+        return text.lower() == "true"
+    if name in ("int", "float") and _INT.fullmatch(text):
+        base = 8 if text.startswith("0o") else 16 if text.startswith("0x") else 10
+        try:
+            number = int(text[2:] if base != 10 else text, base)
+        except ValueError:  # more digits than Python converts (4,300)
+            return _NO
+        return float(number) if name == "float" else number
+    if name == "float" and _FLOAT.fullmatch(text):
+        lowered = text.lower()
+        if lowered.endswith(".inf"):
+            return float(lowered.replace(".inf", "inf"))
+        return float("nan") if lowered == ".nan" else float(text)
+    return _NO
+
+
+def _shown_tag(tag: str | None) -> str:
+    shown = "!!" + tag[len(CORE) :] if tag and tag.startswith(CORE) else str(tag)
+    shown = shown.encode("unicode_escape").decode("ascii")
+    return f"'{shown[:60]}'"
 
 
 def _utf8_position(raw: bytes, exc: UnicodeDecodeError) -> Position:
@@ -174,6 +395,49 @@ def _too_large(path: str, size: int) -> list[Diagnostic]:
     ]
 
 
+def _too_deep(path: str, p: Position) -> Diagnostic:
+    return error(
+        path,
+        p.line,
+        p.column,
+        "yaml-too-deep",
+        f"the document is nested more than {MAX_DEPTH} levels deep",
+        "an account file is a few levels deep",
+    )
+
+
+def _parse_error(path: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        return error(
+            path,
+            line,
+            col,
+            "yaml-syntax",
+            f"YAML syntax error: {problem}",
+            "check indentation, quoting and the `key: value` form here",
+        )
+    # reader errors: control characters and the like
+    offset = getattr(exc, "position", None)
+    line, col = 1, 1
+    if isinstance(offset, int):
+        before = text[:offset]
+        line, col = before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
+    char = getattr(exc, "character", None)
+    code = ord(char) if isinstance(char, str) and len(char) == 1 else char
+    shown = f" (U+{code:04X})" if isinstance(code, int) else ""
+    return error(
+        path,
+        line,
+        col,
+        "yaml-syntax",
+        f"a character YAML does not allow{shown}",
+        "remove it; control characters are not allowed in YAML",
+    )
+
+
 def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse ``raw`` (the content of ``path``). Never raises on bad input."""
     if len(raw) > MAX_BYTES:
@@ -193,65 +457,14 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
             )
         ]
     try:
-        # libyaml composes recursively in C: deep flow nesting crashes the process. The
-        # pure-Python composer fails with a RecursionError we can report instead.
-        deep = text.count("[") + text.count("{") > 500
-        node = yaml.compose(text, Loader=yaml.SafeLoader if deep else _Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        problem = exc.problem or exc.context or "invalid YAML"
-        if "expected a single document" in str(problem) or "but found another document" in str(exc):
-            return None, [
-                error(
-                    path,
-                    line,
-                    col,
-                    "yaml-multiple-documents",
-                    "the file holds more than one YAML document",
-                    "keep one account per file; remove the `---` separator",
-                )
-            ]
-        return None, [
-            error(
-                path,
-                line,
-                col,
-                "yaml-syntax",
-                f"YAML syntax error: {problem}",
-                "check indentation, quoting and the `key: value` form here",
-            )
-        ]
-    except yaml.YAMLError as exc:  # reader errors: control characters and the like
-        offset = getattr(exc, "position", None)
-        line, col = 1, 1
-        if isinstance(offset, int):
-            before = text[:offset]
-            line, col = before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
-        char = getattr(exc, "character", None)
-        code = ord(char) if isinstance(char, str) and len(char) == 1 else char
-        shown = f" (U+{code:04X})" if isinstance(code, int) else ""
-        return None, [
-            error(
-                path,
-                line,
-                col,
-                "yaml-syntax",
-                f"a character YAML does not allow{shown}",
-                "remove it; control characters are not allowed in YAML",
-            )
-        ]
-    except RecursionError:
-        return None, [
-            error(
-                path,
-                1,
-                1,
-                "yaml-too-deep",
-                "the document is nested too deeply",
-                "an account file is a few levels deep",
-            )
-        ]
+        node = _compose(yaml.parse(text, Loader=_Loader), path)
+    except _Stop as stop:
+        return None, [stop.diagnostic]
+    except yaml.YAMLError as exc:
+        found = _parse_error(path, text, exc)
+        if "maximum nesting depth" in found.message:  # libyaml's own bound (1,000 levels)
+            found = _too_deep(path, Position(found.line, found.column))
+        return None, [found]
     if node is None:
         return None, [
             error(
@@ -266,12 +479,13 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
     builder = _Builder(path)
     try:
         data = builder.build(node, ())
-    except _TooLarge:
+    except _TooLarge as exc:
+        p = exc.position
         return None, [
             error(
                 path,
-                1,
-                1,
+                p.line,
+                p.column,
                 "yaml-too-many-nodes",
                 f"the document expands to more than {MAX_NODES:,} values "
                 "(anchors and aliases that multiply, a 'billion laughs')",
@@ -290,43 +504,37 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
                 "write the values out; do not nest an alias inside its own anchor",
             )
         ]
-    except RecursionError:
-        return None, [
-            error(
-                path,
-                1,
-                1,
-                "yaml-too-deep",
-                "the document is nested too deeply",
-                "an account file is a few levels deep",
-            )
-        ]
     if not isinstance(data, dict):
-        p = builder.pos(node)
         kind = "a list" if isinstance(data, list) else "a single value"
         return None, [
             error(
                 path,
-                p.line,
-                p.column,
+                node.pos.line,
+                node.pos.column,
                 "not-a-mapping",
                 f"the document is {kind}, not a mapping",
                 "an account file is a mapping that starts with `version: 1`",
             )
         ]
-    doc = Document(path, data, builder.values, builder.keys, frozenset(builder.block))
+    doc = Document(
+        path,
+        data,
+        builder.values,
+        builder.keys,
+        frozenset(builder.block),
+        frozenset(builder.reported),
+    )
     return doc, builder.diags
 
 
 def load_file(file: Path, display: str) -> tuple[Document | None, list[Diagnostic]]:
-    try:
-        size = file.stat().st_size
-        if size > MAX_BYTES:  # do not read what will be refused
-            return None, _too_large(display, size)
-        raw = file.read_bytes()
-    except OSError as exc:
-        return None, [error(display, 1, 1, "unreadable", f"cannot read the file: {exc.strerror}")]
-    return load_bytes(raw, display)
+    """Load an account file: a regular file, of which no more than the limit is read."""
+    raw = read_limited(file, MAX_BYTES)
+    if isinstance(raw, bytes):
+        return load_bytes(raw, display)
+    if raw.reason == "too-large":
+        return None, _too_large(display, raw.size)
+    return None, [error(display, 1, 1, "unreadable", f"cannot read the file: {raw.message}")]
 
 
 def yaml_type_name(value: Any) -> str:

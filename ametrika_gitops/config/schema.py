@@ -22,6 +22,7 @@ from ametrika_gitops.diagnostics import Diagnostic, error
 from ametrika_gitops.errors import RepositoryError
 
 ACCOUNT_SCHEMA = "schemas/account.schema.json"
+MAX_UNKNOWN_KEYS = 20  # reported one by one in a mapping; the rest in one finding
 _TYPE_NAMES = {
     "object": "mapping",
     "array": "list",
@@ -33,6 +34,28 @@ _TYPE_NAMES = {
 }
 
 
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 465.0 as an integer; YAML 1.2 reads it as a float, and so do we
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_DEFAULT_CONST: Any = jsonschema.Draft202012Validator.VALIDATORS["const"]
+
+
+def _const(validator: Any, const: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+    if isinstance(instance, float) and isinstance(const, int) and not isinstance(const, bool):
+        yield ValidationError(f"{const!r} was expected")  # 1.0 is not 1 (version: 1.0)
+    else:
+        yield from _DEFAULT_CONST(validator, const, instance, schema) or ()
+
+
+_Validator: Any = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+    jsonschema.Draft202012Validator,
+    validators={"const": _const},
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer),
+)
+
+
 @lru_cache(maxsize=8)
 def load_validator(root: Path) -> jsonschema.Draft202012Validator:
     path = root / ACCOUNT_SCHEMA
@@ -41,7 +64,8 @@ def load_validator(root: Path) -> jsonschema.Draft202012Validator:
     except (OSError, ValueError) as exc:
         raise RepositoryError(f"cannot read the account schema {path}: {exc}") from exc
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    validator: jsonschema.Draft202012Validator = _Validator(schema)
+    return validator
 
 
 def dotted(path: JsonPath) -> str:
@@ -83,17 +107,28 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
     vv: Any = err.validator_value
     if kind == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(schema.get("properties", {}))
-        for key in sorted(k for k in err.instance if k not in allowed):
+        unknown = sorted(k for k in err.instance if k not in allowed)
+        for key in unknown[:MAX_UNKNOWN_KEYS]:
             hint = _suggest(key, allowed) or (
                 f"allowed keys: {', '.join(allowed)}" if allowed else "remove it"
             )
             yield path + (key,), True, "unknown-key", f"unknown key '{key}' in {where}", hint
+        if len(unknown) > MAX_UNKNOWN_KEYS:  # a file of thousands of keys: one finding more
+            more = len(unknown) - MAX_UNKNOWN_KEYS
+            yield (
+                path,
+                False,
+                "unknown-key",
+                f"{more:,} more unknown keys in {where}",
+                f"allowed keys: {', '.join(allowed)}",
+            )
         return
     if kind == "propertyNames":
         return  # reported through the failing name below, with its position
     if custom:
         code = schema.get("x-code", "missing-key" if kind == "required" else "schema")
-        yield path, kind == "required", code, custom, custom_hint
+        # a missing key, or a block the mode forbids ("not"): at the key that holds it
+        yield path, kind in ("required", "not"), code, custom, custom_hint
         return
     if kind == "required":
         for key in vv:
@@ -113,7 +148,13 @@ def _message(err: ValidationError, doc: Document) -> Iterator[tuple[JsonPath, bo
         hint = ""
         if "string" in expected and got in ("boolean", "integer", "number", "date", "null"):
             hint = f"YAML read this as {_a(got)}; put the value in quotes"
+        number: Any = err.instance
+        if "integer" in expected and isinstance(number, float) and number.is_integer():
+            hint = f"write {int(number)}, without a decimal point"
         yield path, False, "wrong-type", f"{where} must be {_a(names)}, not {_a(got)}", hint
+        return
+    if kind == "const" and isinstance(err.instance, float) and isinstance(vv, int):
+        yield path, False, "wrong-type", f"{where} must be the integer {vv}", f"write {vv}"
         return
     if kind in ("enum", "const"):
         options = vv if kind == "enum" else [vv]
@@ -176,6 +217,8 @@ def validate_schema(doc: Document, validator: jsonschema.Draft202012Validator) -
     found: list[tuple[JsonPath, Diagnostic]] = []
     for top in validator.iter_errors(doc.data):
         for err in _leaves(top):
+            if tuple(err.absolute_path) in doc.reported:
+                continue  # the loader has said what is wrong with this value
             if err.validator == "propertyNames":
                 found += [((), d) for d in _property_name_errors(doc, err)]
                 continue

@@ -7,11 +7,8 @@ in ``templates/``, a ``{file: …}`` override, or inline text in an account file
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,7 +20,16 @@ from jinja2.meta import find_undeclared_variables
 from jinja2.sandbox import SandboxedEnvironment
 
 from ametrika_gitops.diagnostics import Diagnostic, error
-from ametrika_gitops.errors import RepositoryError
+from ametrika_gitops.errors import AmetrikaError, RepositoryError
+from ametrika_gitops.render.bounds import (
+    MAX_NODES,
+    MAX_OUTPUT,
+    MAX_TEMPLATE,
+    RENDER_SECONDS,
+    LimitExceeded,
+    budget,
+)
+from ametrika_gitops.render.sandbox import BoundedSandbox, instrument
 
 LAYOUT = "layout.html.j2"
 _NAME = "<template>"
@@ -53,57 +59,11 @@ class Source:
         return self.line + n - 1, self.column if n == 1 else max(1, self.column)
 
 
-RENDER_SECONDS = 2.0  # an override that renders longer than this has a runaway loop
-MAX_REPEAT = 100_000  # longest string or list a template may build with * or **
+class TemplateError(AmetrikaError):
+    """A template that fails to render, as the finding that says where and why. The rendering
+    code turns it into a finding; should it ever reach the command line, it is an expected
+    failure (exit 1), not a crash."""
 
-
-class _Timeout(Exception):
-    pass
-
-
-class _Sandbox(SandboxedEnvironment):
-    """The sandbox, plus bounds on ``*`` and ``**`` so that one expression cannot exhaust
-    memory (``{{ 'x' * 10**10 }}``)."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
-            raise jinja2.exceptions.SecurityError("exponent too large for a template")
-        if operator == "*":
-            for seq, n in ((left, right), (right, left)):
-                if (
-                    isinstance(seq, (str, list, tuple))
-                    and isinstance(n, int)
-                    and (n * max(len(seq), 1) > MAX_REPEAT)
-                ):
-                    raise jinja2.exceptions.SecurityError("repetition too large for a template")
-        return super().call_binop(context, operator, left, right)
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Interrupt a render that runs too long (POSIX, main thread; elsewhere no limit)."""
-    if (
-        not hasattr(signal, "setitimer")
-        or threading.current_thread() is not threading.main_thread()
-    ):
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise _Timeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-class TemplateError(Exception):
     def __init__(self, diagnostic: Diagnostic) -> None:
         super().__init__(diagnostic.message)
         self.diagnostic = diagnostic
@@ -130,6 +90,46 @@ def _template_line(tb: TracebackType | None) -> int:
     return line
 
 
+_TOO_DEEP = "the template is nested too deeply"
+_LIMIT_HINT = "a template lays out the variables of its e-mail type; see Bounds in the README"
+
+
+def _parse(env: SandboxedEnvironment, text: str, name: str | None = None) -> nodes.Template:
+    """Parse, within the bounds on a template's size (parsing and compiling cost per element)."""
+    if len(text) > MAX_TEMPLATE:
+        raise LimitExceeded(
+            f"the template has {len(text):,} characters; the limit is {MAX_TEMPLATE:,} (128 KiB)"
+        )
+    ast = env.parse(text, name, name)
+    for count, _ in enumerate(ast.find_all(nodes.Node), 1):
+        if count > MAX_NODES:
+            raise LimitExceeded(
+                f"the template has more than {MAX_NODES:,} elements (text, tags, expressions)"
+            )
+    return ast
+
+
+def _short(text: str, limit: int = 200) -> str:
+    """An exception's text, on one line and short: it may quote a value of any size."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _output(chunks: Iterator[str]) -> str:
+    """The chunks of a render, joined, no more than MAX_OUTPUT characters."""
+    out: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            # raised inside the template, where it stands: the traceback gives the line
+            chunks.throw(  # type: ignore[attr-defined]
+                LimitExceeded(f"the template renders to more than {MAX_OUTPUT:,} characters")
+            )
+        out.append(chunk)
+    return "".join(out)
+
+
 class Engine:
     """Two sandboxed environments (HTML autoescaped, text not) and a cache of compiled text."""
 
@@ -140,11 +140,11 @@ class Engine:
         except OSError as exc:
             raise RepositoryError(f"cannot read templates/{LAYOUT}: {exc.strerror}") from exc
         common: dict[str, Any] = {"undefined": jinja2.StrictUndefined, "auto_reload": False}
-        self.html_env = _Sandbox(
+        self.html_env = BoundedSandbox(
             loader=jinja2.DictLoader({LAYOUT: layout}), autoescape=True, **common
         )
-        self.text_env = _Sandbox(autoescape=False, **common)
-        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
+        self.text_env = BoundedSandbox(autoescape=False, **common)
+        self._compiled: dict[tuple[str, str, bool], jinja2.Template] = {}
         self._originals: dict[str, Source] = {}
         self._checked: dict[
             tuple[str, str, frozenset[str]], tuple[tuple[int, str, str, str], ...]
@@ -184,7 +184,9 @@ class Engine:
         """(template line, code, message, hint) of each problem of ``text``."""
         env = self._env(kind)
         try:
-            ast = env.parse(text)
+            ast = _parse(env, text)
+        except LimitExceeded as exc:
+            return [(1, "template-limit", str(exc), _LIMIT_HINT)]
         except jinja2.TemplateSyntaxError as exc:
             return [
                 (
@@ -194,6 +196,8 @@ class Engine:
                     "see the Jinja2 template syntax; {{ variable }}, {% if %}…{% endif %}",
                 )
             ]
+        except RecursionError:  # Jinja's parser recurses once per level of nesting
+            return [(1, "template-syntax", _TOO_DEEP, "write simpler expressions")]
         out: list[tuple[int, str, str, str]] = []
         for ft in ast.find_all((nodes.Filter, nodes.Test)):
             table = env.filters if isinstance(ft, nodes.Filter) else env.tests
@@ -248,33 +252,51 @@ class Engine:
         return out
 
     def compiled(self, src: Source, kind: str) -> jinja2.Template:
-        key = (kind, src.text)
+        untrusted = src.origin != ORIGIN_ORIGINAL
+        key = (kind, src.text, untrusted)
         tmpl = self._compiled.get(key)
         if tmpl is None:
             env = self._env(kind)
-            code = env.compile(self._wrapped(src, kind), _NAME, _NAME)
+            ast = _parse(env, self._wrapped(src, kind), _NAME)
+            # an override's outputs and loops are counted too (the originals are trusted)
+            code = env.compile(instrument(ast) if untrusted else ast, _NAME, _NAME)
             tmpl = self._compiled[key] = env.template_class.from_code(
                 env, code, env.make_globals(None), None
             )
         return tmpl
 
     def render(self, src: Source, kind: str, context: Mapping[str, Any]) -> str:
-        """Render, or raise TemplateError pointing at the source's line."""
+        """Render within the bounds of render/bounds.py, or raise TemplateError pointing at
+        the source's line. The originals are trusted: only the sizes of what their operations
+        build are checked."""
         try:
-            if src.origin == ORIGIN_ORIGINAL:
-                return self.compiled(src, kind).render(context)
-            with _time_limit(RENDER_SECONDS):
-                return self.compiled(src, kind).render(context)
-        except _Timeout:
+            tmpl = self.compiled(src, kind)
+        except RecursionError:  # the compiler recurses once per level of nesting
+            raise TemplateError(self._diag(src, 1, "template-syntax", _TOO_DEEP)) from None
+        except LimitExceeded as exc:
+            raise TemplateError(
+                self._diag(src, 1, "template-limit", str(exc), _LIMIT_HINT)
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(
+                self._diag(
+                    src, exc.lineno or 1, "template-syntax", f"template syntax error: {exc.message}"
+                )
+            ) from None
+        try:
+            if src.origin == ORIGIN_ORIGINAL:  # trusted, and rendered thousands of times
+                return tmpl.render(context)
+            with budget(RENDER_SECONDS):
+                return _output(tmpl.generate(context))
+        except LimitExceeded as exc:
             line = _template_line(sys.exc_info()[2])
             raise TemplateError(
                 self._diag(
                     src,
                     line,
-                    "template-render",
-                    f"the template takes more than {RENDER_SECONDS:g} s "
-                    "to render with the sample data",
-                    "look for a loop that runs far too often",
+                    "template-limit",
+                    str(exc),
+                    _LIMIT_HINT,
                 )
             ) from None
         except jinja2.TemplateSyntaxError as exc:
@@ -313,7 +335,8 @@ class Engine:
                     src,
                     line,
                     "template-render",
-                    f"the template fails with the sample data: {exc.__class__.__name__}: {exc}",
+                    f"the template fails with the sample data: {exc.__class__.__name__}: "
+                    + _short(str(exc)),
                 )
             ) from None
 

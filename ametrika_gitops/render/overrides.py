@@ -4,12 +4,11 @@ the renderer and CODEOWNERS all use."""
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ametrika_gitops.config.files import Refused, read_limited
 from ametrika_gitops.config.loader import MAX_BYTES, Document, JsonPath
 from ametrika_gitops.render.engine import ORIGIN_OVERRIDE, Source
 
@@ -55,35 +54,31 @@ def read_override_file(root: Path, rel: str) -> str | FileProblem:
             f"'{_shown(rel)}' leads outside the repository",
             "keep override files inside the repository, e.g. under overrides/",
         )
-    try:
-        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return FileProblem(
-            f"template file '{_shown(rel)}' does not exist",
-            "create it, or fix the path (relative to the repository root)",
-        )
-    except (OSError, ValueError):
-        return _unreadable(rel)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return FileProblem(
-                f"template file '{_shown(rel)}' is not a regular file",
-                "point at a template file, not a folder, device or pipe",
-            )
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError:
-        return _unreadable(rel)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_BYTES:
-        return FileProblem(
-            f"template file '{_shown(rel)}' is larger than 1 MiB", "keep templates small"
-        )
+    data = read_limited(target, MAX_BYTES)
+    if not isinstance(data, bytes):
+        return _refused(rel, data)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return FileProblem(f"template file '{_shown(rel)}' is not valid UTF-8", "save it as UTF-8")
+
+
+def _refused(rel: str, refused: Refused) -> FileProblem:
+    if refused.reason == "missing":
+        return FileProblem(
+            f"template file '{_shown(rel)}' does not exist",
+            "create it, or fix the path (relative to the repository root)",
+        )
+    if refused.reason == "not-regular":
+        return FileProblem(
+            f"template file '{_shown(rel)}' is not a regular file",
+            "point at a template file, not a folder, device or pipe",
+        )
+    if refused.reason == "too-large":
+        return FileProblem(
+            f"template file '{_shown(rel)}' is larger than 1 MiB", "keep templates small"
+        )
+    return _unreadable(rel)
 
 
 def _shown(rel: str) -> str:

@@ -6,7 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ametrika_gitops.build.bundle import Bundle
 from ametrika_gitops.build.revision import WORKTREE, Revision, git, load_revision
+from ametrika_gitops.diagnostics import printable
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.render.engine import ORIGIN_OVERRIDE
 from ametrika_gitops.review.semantic import diff_revisions
@@ -24,6 +26,7 @@ class Entry:
     pull_request: int | None
     subject: str
     account: str
+    status: str  # added | removed | changed | invalid | valid again
     changes: tuple[str, ...]
 
 
@@ -69,25 +72,59 @@ def history(root: Path, account: str | None, since: str | None) -> list[Entry]:
     lines = git(root, *args, "--", *PATHS, *_override_files(root)).splitlines()
     prs = _pr_numbers(root)
     cache: dict[str, Revision] = {}
+    parents: dict[str, str | None] = {}
 
     def rev(ref: str) -> Revision:
         if ref not in cache:
             cache[ref] = load_revision(root, ref)
         return cache[ref]
 
+    def first_parent(ref: str) -> str | None:
+        if ref not in parents:
+            found = git(root, "log", "-1", "--format=%P", ref).split()
+            parents[ref] = found[0] if found else None
+        return parents[ref]
+
+    def last_valid(ref: str | None, account: str) -> Bundle | None:
+        """The account's bundle at the nearest first-parent ancestor where it validates."""
+        while ref is not None:
+            revision = rev(ref)
+            if account in revision.bundles:
+                return revision.bundles[account]
+            if account not in revision.findings:
+                return None  # not there at all: a fix is its first valid configuration
+            ref = first_parent(ref)
+        return None
+
     empty = Revision("(none)", {}, {}, ())
     entries = []
     for line in lines:
-        commit, parents, author, date, subject = line.split(_SEP, 4)
-        parent = parents.split()[0] if parents else None
+        commit, parent_list, author, date, subject = line.split(_SEP, 4)
+        parent = parent_list.split()[0] if parent_list else None
         before = rev(parent) if parent else empty
-        for change in diff_revisions(before, rev(commit)):
+        after = rev(commit)
+        # an account invalid before this commit is compared with its last valid configuration
+        previous = {
+            a: bundle
+            for a in before.findings
+            if a in after.bundles and (bundle := last_valid(parent, a)) is not None
+        }
+        for change in diff_revisions(before, after, previous):
             if account is not None and change.account != account:
                 continue
             m = _PR.search(subject)
             pr = int(m.group(1) or m.group(2)) if m else prs.get(commit)
             entries.append(
-                Entry(commit, date, author, pr, subject, change.account, tuple(change.lines()))
+                Entry(
+                    commit,
+                    date,
+                    author,
+                    pr,
+                    subject,
+                    change.account,
+                    change.status,
+                    tuple(change.lines()),
+                )
             )
     return entries
 
@@ -98,8 +135,10 @@ def render_text(entries: list[Entry]) -> str:
     out = []
     for e in entries:
         pr = f"  #{e.pull_request}" if e.pull_request else ""
-        out.append(f"{e.date[:10]}  {e.commit[:10]}  {e.account}  {e.author}{pr}  {e.subject}")
-        out += [f"    {c}" for c in e.changes]
+        who, what = printable(e.author), printable(e.subject)
+        name = printable(e.account)  # an invalid account's id is its file's stem
+        out.append(f"{e.date[:10]}  {e.commit[:10]}  {name}  {who}{pr}  {what}")
+        out += [f"    {printable(c)}" for c in e.changes]
     return "\n".join(out) + "\n"
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ametrika_gitops.build.bundle import Bundle, BundleEmail
 from ametrika_gitops.build.revision import Revision
+from ametrika_gitops.diagnostics import printable
 from ametrika_gitops.render.engine import ORIGIN_ORIGINAL, ORIGIN_OVERRIDE
 
 PART_FILES = {"subject": "subject.j2", "html": "html.j2", "text": "txt.j2"}
+ADDED, REMOVED, CHANGED = "added", "removed", "changed"
+INVALID, VALID_AGAIN = "invalid", "valid again"
 # Bundle fields that say nothing a reviewer needs: the From header repeats name and address;
 # zone_explicit only records whether zone was written or guessed (zone itself is shown).
 HIDDEN_FIELDS = frozenset({"from.header", "hosted.zone_explicit"})
@@ -64,25 +68,30 @@ class EmailChange:
 @dataclass
 class AccountChange:
     account: str
-    status: str  # added | removed | changed
+    status: str  # added | removed | changed | invalid | valid again
     sender: list[FieldChange] = field(default_factory=list)
     dns: list[RecordChange] = field(default_factory=list)
     emails: list[EmailChange] = field(default_factory=list)
     other: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # why the account is invalid
 
     @property
     def empty(self) -> bool:
         return not (self.sender or self.dns or self.emails or self.other) and (
-            self.status == "changed"
+            self.status == CHANGED
         )
 
     def lines(self) -> list[str]:
         """One line per item: what history prints."""
-        if self.status == "added":
+        if self.status == ADDED:
             return [f"account added ({len(self.dns)} DNS records)"]
-        if self.status == "removed":
+        if self.status == REMOVED:
             return ["account removed"]
-        out = [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
+        if self.status == INVALID:
+            n = len(self.findings)
+            return [f"account invalid: {n} error{'s' if n != 1 else ''}", *self.findings]
+        out = ["account valid again"] if self.status == VALID_AGAIN else []
+        out += [f"sender: {s}" for s in self.sender] + [f"dns: {d}" for d in self.dns]
         out += self.other
         for e in self.emails:
             out += [f"{e.key}: {t}" for t in e.transitions] or [f"{e.key}: rendering changed"]
@@ -159,14 +168,14 @@ def _email(
         if o is None or n is None:
             continue
         if o.origin == ORIGIN_ORIGINAL and n.origin == ORIGIN_OVERRIDE:
-            change.transitions.append(f"{part}: original → overridden ({n.file})")
+            change.transitions.append(f"{part}: original → overridden ({printable(n.file)})")
         elif o.origin == ORIGIN_OVERRIDE and n.origin == ORIGIN_ORIGINAL:
             change.transitions.append(f"{part}: overridden → reset to the original")
         elif o.source != n.source:
             what = (
                 "override changed"
                 if n.origin == ORIGIN_OVERRIDE
-                else (f"original changed upstream ({n.file})")
+                else (f"original changed upstream ({printable(n.file)})")
             )
             change.transitions.append(f"{part}: {what}")
         elif n.origin == ORIGIN_OVERRIDE:
@@ -178,7 +187,7 @@ def _email(
                 )
                 change.three_way += _udiff(was, now, f"{path} (original)")
                 change.three_way += [
-                    f"the override ({n.file}) stays:",
+                    f"the override ({printable(n.file)}) stays:",
                     *n.source.splitlines(),
                 ]
         if o.source != n.source:
@@ -194,28 +203,61 @@ def _email(
     return change
 
 
-def diff_revisions(before: Revision, after: Revision) -> list[AccountChange]:
+def diff_revisions(
+    before: Revision,
+    after: Revision,
+    previous: Mapping[str, Bundle] | None = None,
+) -> list[AccountChange]:
+    """Per account, what changed from ``before`` to ``after``. An account that does not
+    validate is *invalid* (with its findings), not removed; ``previous`` gives, for accounts
+    invalid in ``before``, their last valid bundle, so that a fix is compared with it."""
     out = []
-    for account in sorted(set(before.bundles) | set(after.bundles)):
+    names = set(before.bundles) | set(after.bundles) | set(before.findings) | set(after.findings)
+    for account in sorted(names):
         old, new = before.bundles.get(account), after.bundles.get(account)
-        status = "added" if old is None else "removed" if new is None else "changed"
-        change = AccountChange(account, status)
-        change.sender = _sender(old.sender_data() if old else {}, new.sender_data() if new else {})
-        o, n = _records(old), _records(new)
-        change.dns = [RecordChange("add", t, name, c) for t, name, c in sorted(n - o)] + [
-            RecordChange("delete", t, name, c) for t, name, c in sorted(o - n)
-        ]
-        if old and new and old.account.admins != new.account.admins:
-            change.other.append(
-                f"admins: {', '.join(old.account.admins)} → {', '.join(new.account.admins)}"
-            )
-        mails_old = old.mails if old else {}
-        mails_new = new.mails if new else {}
-        if old and new:
-            for key in sorted(set(mails_old) | set(mails_new)):
-                found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
-                if found is not None:
-                    change.emails.append(found)
+        if account in after.findings and new is None:
+            if before.findings.get(account) != after.findings[account]:
+                shown = [printable(f) for f in after.findings[account]]
+                out.append(AccountChange(account, INVALID, findings=shown))
+            continue
+        again = old is None and account in before.findings
+        if again:
+            if new is None:  # removed while invalid
+                out.append(AccountChange(account, REMOVED))
+                continue
+            old = (previous or {}).get(account)
+        status = ADDED if old is None else REMOVED if new is None else CHANGED
+        if again:
+            status = VALID_AGAIN
+        change = _account(account, status, old, new, before, after)
         if not change.empty:
             out.append(change)
     return out
+
+
+def _account(
+    account: str,
+    status: str,
+    old: Bundle | None,
+    new: Bundle | None,
+    before: Revision,
+    after: Revision,
+) -> AccountChange:
+    change = AccountChange(account, status)
+    change.sender = _sender(old.sender_data() if old else {}, new.sender_data() if new else {})
+    o, n = _records(old), _records(new)
+    change.dns = [RecordChange("add", t, name, c) for t, name, c in sorted(n - o)] + [
+        RecordChange("delete", t, name, c) for t, name, c in sorted(o - n)
+    ]
+    if old and new and old.account.admins != new.account.admins:
+        change.other.append(
+            f"admins: {', '.join(old.account.admins)} → {', '.join(new.account.admins)}"
+        )
+    mails_old = old.mails if old else {}
+    mails_new = new.mails if new else {}
+    if old and new:
+        for key in sorted(set(mails_old) | set(mails_new)):
+            found = _email(key, mails_old.get(key), mails_new.get(key), before, after)
+            if found is not None:
+                change.emails.append(found)
+    return change
