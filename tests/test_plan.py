@@ -90,3 +90,24 @@ def test_zones_group_accounts_and_are_sorted(project: Project) -> None:
     for z in plan.zones:
         keys = [c.key for c in z.changes]
         assert keys == sorted(keys)
+
+
+def test_markdown_says_what_to_do_with_each_zone_by_who_writes_it(project: Project) -> None:
+    """A manual zone is for the DNS administrator; a zone the tool applies needs no hand."""
+    out = RENDERERS["markdown"](bundled_plan(project))
+    cloud, manual = out.split("### Zone `xn--caf-du-port-dbb.fr` (manual)")
+    assert "Nothing to do by hand" in cloud and "DNS administrator" not in cloud
+    assert "For the DNS administrator" in manual and "plan --format zone" in manual
+    assert "Cloudflare's dashboard" not in out
+
+
+def test_markdown_update_rows_show_the_value_they_replace() -> None:
+    from ametrika_gitops.dns.plan import UPDATE, Change, ZonePlan
+    from ametrika_gitops.dns.records import Purpose, Record
+
+    record = Record("_dmarc.mail.acme.fr", "TXT", "v=DMARC1; p=reject", Purpose.DMARC, "acme")
+    change = Change(UPDATE, record, {"content": '"v=DMARC1; p=none"'})
+    plan = Plan((ZonePlan("acme.fr", "cloudflare", (change,), ("acme",)),), live=True)
+    row = next(line for line in RENDERERS["markdown"](plan).splitlines() if "_dmarc" in line)
+    assert '`"v=DMARC1; p=reject"` (was `"v=DMARC1; p=none"`)' in row
+    assert "`ametrika-gitops apply` makes these changes" in RENDERERS["markdown"](plan)

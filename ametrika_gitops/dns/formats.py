@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ametrika_gitops.canonical import canonical
+from ametrika_gitops.config.model import MANUAL
 from ametrika_gitops.dns.diff import normalize_content
-from ametrika_gitops.dns.plan import CREATE, DELETE, UPDATE, Change, Plan, sealed_data
+from ametrika_gitops.dns.plan import CREATE, DELETE, UPDATE, Change, Plan, ZonePlan, sealed_data
 from ametrika_gitops.dns.records import Record, txt_chunks
 
 SYMBOL = {CREATE: "+", UPDATE: "~", DELETE: "-"}
@@ -97,8 +98,11 @@ def _md_cell(text: str) -> str:
 
 def _md_row(verb: str, c: Change) -> str:
     r = c.record
+    content = f"`{_md_cell(_shown(r))}`"
+    if c.existing is not None and c.action == UPDATE:  # as the text format: what it replaces
+        content += f" (was `{_md_cell(str(c.existing.get('content')))}`)"
     return (
-        f"| {verb} | {r.type} | `{r.name}` | `{_md_cell(_shown(r))}` "
+        f"| {verb} | {r.type} | `{r.name}` | {content} "
         f"| Auto | DNS only | {_md_cell(_md_purpose(c))} |"
     )
 
@@ -133,15 +137,24 @@ def render_markdown(plan: Plan) -> str:
         ]
         out += [_md_row(VERB[c.action], c) for c in z.changes]
         out += [_md_row(f"held: delete (`{c.release}`)", c) for c in z.held]
-    if plan.zones:
-        out += [
-            "",
-            (
-                "In Cloudflare's dashboard: DNS → Records → Add record; copy each Type, "
-                "Name and Content, keep TTL on Auto and the proxy off (DNS only)."
-            ),
-        ]
+        out += ["", _md_next_step(plan, z)]
     return "\n".join(out) + "\n"
+
+
+def _md_next_step(plan: Plan, zone: ZonePlan) -> str:
+    """What a reader does with the zone's rows: it depends on who writes the zone."""
+    if zone.provider == MANUAL:
+        return (
+            "For the DNS administrator: add these records at the zone's DNS provider, TTL "
+            "automatic (or 300 s) and, on Cloudflare, the proxy off (DNS only); "
+            "`ametrika-gitops plan --format zone` gives them as BIND lines to paste."
+        )
+    if plan.live:
+        return "Nothing to do by hand: `ametrika-gitops apply` makes these changes once approved."
+    return (
+        "Nothing to do by hand: with `CLOUDFLARE_API_TOKEN`, `ametrika-gitops plan` compares "
+        "these records with the live zone and `ametrika-gitops apply` makes the changes."
+    )
 
 
 def render_json(plan: Plan) -> str:
