@@ -17,10 +17,10 @@ from ametrika_gitops.check.project import Project
 from ametrika_gitops.cli.main import main
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.render.bounds import MAX_NODES, MAX_OUTPUT, MAX_TEMPLATE, MiB
-from ametrika_gitops.render.engine import Source, TemplateError
+from ametrika_gitops.render.engine import CACHED, Engine, Source, TemplateError
 from ametrika_gitops.render.overrides import FileProblem, read_override_file
 
-from .conftest import MINIMAL, WriteAccount
+from .conftest import MINIMAL, ROOT, WriteAccount
 
 TYPES = {
     "user-invitation",
@@ -524,3 +524,10 @@ def test_bounds_do_not_change_what_a_template_renders(
     original = project.engine.render(Source(text, "original", "o.j2"), kind, ctx)
     override = project.engine.render(Source(text, "override", "o.j2"), kind, ctx)
     assert override == original
+
+
+def test_compiled_templates_are_kept_in_a_bounded_cache() -> None:
+    engine = Engine(ROOT)
+    for i in range(CACHED + 50):
+        assert engine.render(Source(f"{i}", "override", "f.j2"), "text", {}) == str(i)
+    assert len(engine._compiled) == CACHED  # the oldest forgotten, not every one kept
