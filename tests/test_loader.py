@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ametrika_gitops.config.loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_bytes, load_file
+from ametrika_gitops.config.compose import MAX_DEPTH
+from ametrika_gitops.config.loader import MAX_BYTES, MAX_NODES, load_bytes, load_file
 
 
 def codes(raw: bytes) -> list[tuple[str, int, int]]:

@@ -29,7 +29,8 @@ from ametrika_gitops.render.bounds import (
     LimitExceeded,
     budget,
 )
-from ametrika_gitops.render.sandbox import BoundedSandbox, instrument
+from ametrika_gitops.render.instrument import instrument
+from ametrika_gitops.render.sandbox import BoundedSandbox
 
 LAYOUT = "layout.html.j2"
 _NAME = "<template>"
