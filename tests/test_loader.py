@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -12,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ametrika_gitops.config.loader import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_bytes, load_file
+from ametrika_gitops.config.compose import MAX_DEPTH
+from ametrika_gitops.config.loader import MAX_BYTES, MAX_NODES, load_bytes, load_file
 
 
 def codes(raw: bytes) -> list[tuple[str, int, int]]:
@@ -256,19 +256,18 @@ def test_a_large_file_is_refused_by_its_size(tmp_path: Path) -> None:
 
 
 def _validate(repo: Path, *paths: str) -> subprocess.CompletedProcess[str]:
-    """The real command, in a process of its own: a hang or a runaway allocation fails the
-    test instead of the test run."""
-
-    def limit_memory() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
-
+    """The real command, in a process of its own whose address space is limited: a hang or a
+    runaway allocation fails the test instead of the test run."""
+    limited = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30)); "
+        "from ametrika_gitops.cli.main import main; raise SystemExit(main())"
+    )
     return subprocess.run(
-        [sys.executable, "-m", "ametrika_gitops", "validate", *paths],
+        [sys.executable, "-c", limited, "validate", *paths],
         cwd=repo,
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=limit_memory,
         check=False,
     )
 

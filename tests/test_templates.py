@@ -19,10 +19,10 @@ from ametrika_gitops.cli.main import main
 from ametrika_gitops.errors import AmetrikaError
 from ametrika_gitops.render.bounds import MAX_NODES, MAX_OUTPUT, MAX_TEMPLATE, MiB
 from ametrika_gitops.render.emails import Email
-from ametrika_gitops.render.engine import Source, TemplateError
+from ametrika_gitops.render.engine import CACHED, Engine, Source, TemplateError
 from ametrika_gitops.render.overrides import FileProblem, read_override_file
 
-from .conftest import MINIMAL, WriteAccount
+from .conftest import MINIMAL, ROOT, WriteAccount
 
 TYPES = {
     "user-invitation",
@@ -855,3 +855,10 @@ def test_a_body_that_writes_the_layouts_marks_is_still_whole(repo, write_account
     html = next(e for e in checked.emails if e.type_id == "alert").parts["html"].output
     assert re.search(r'<b class="muted" style="[^"]*color: #6b7280', html)
     assert html.count("Initech") == 0 and "Example" in html  # the header's name is there
+
+
+def test_compiled_templates_are_kept_in_a_bounded_cache() -> None:
+    engine = Engine(ROOT)
+    for i in range(CACHED + 50):
+        assert engine.render(Source(f"{i}", "override", "f.j2"), "text", {}) == str(i)
+    assert len(engine._compiled) == CACHED  # the oldest forgotten, not every one kept

@@ -22,6 +22,7 @@ class Code:
 _LOADER = "ametrika_gitops.config.loader"
 _SCHEMA = "ametrika_gitops.config.schema"
 _ENGINE = "ametrika_gitops.render.engine"
+_COMPOSE = "ametrika_gitops.config.compose"
 _DNS_LIVE = "ametrika_gitops.dns.live"
 _DNS_DIFF = "ametrika_gitops.dns.diff"
 _DNS_SETTINGS = "ametrika_gitops.dns.settings"
@@ -32,11 +33,11 @@ _STATIC = (
     Code("empty-file", _LOADER, "an empty account file"),
     Code("not-a-mapping", _LOADER, "a document that is not a mapping of keys"),
     Code("duplicate-key", _LOADER, "a key written twice in one mapping"),
-    Code("yaml-syntax", _LOADER, "YAML that does not parse"),
-    Code("yaml-multiple-documents", _LOADER, "more than one YAML document in a file"),
+    Code("yaml-syntax", _COMPOSE, "YAML that does not parse"),
+    Code("yaml-multiple-documents", _COMPOSE, "more than one YAML document in a file"),
     Code("yaml-merge-key", _LOADER, "a `<<` merge key"),
     Code("yaml-complex-key", _LOADER, "a key that is not a scalar"),
-    Code("yaml-too-deep", _LOADER, "nesting beyond the limit"),
+    Code("yaml-too-deep", _COMPOSE, "nesting beyond the limit"),
     Code("yaml-too-many-nodes", _LOADER, "aliases that multiply the document"),
     Code("yaml-recursive-alias", _LOADER, "an alias inside its own anchor"),
     Code("yaml-tag", _LOADER, "a tag other than YAML's core ones (the editor reads it otherwise)"),

@@ -4,23 +4,40 @@ The file is read as YAML 1.2 (core schema), the version editors use with the acc
 so that the tool and the editor see the same values: ``yes``/``on`` are not booleans, ``1.0``
 is not an integer, and a tag other than the core ones is an error rather than silently dropped.
 
-libyaml (PyYAML's C parser) gives the events with their marks; we compose and build plain
-Python values from them ourselves so that every value keeps its position (an alias's value is
-where the alias is used), duplicate keys are caught (PyYAML accepts them silently), nesting and
-alias expansion are bounded (the "billion laughs") and reported where they cross the bound.
+libyaml (PyYAML's C parser) gives the events with their marks; config/compose.py makes nodes
+of them, and we build plain Python values ourselves so that every value keeps its position (an
+alias's value is where the alias is used), duplicate keys are caught (PyYAML accepts them
+silently), nesting and alias expansion are bounded (the "billion laughs") and reported where
+they cross the bound.
 """
 
 from __future__ import annotations
 
 import datetime
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
 import yaml
 
+from ametrika_gitops.config.compose import (
+    CORE,
+    CORE_NAMES,
+    NO,
+    SPECIAL_START,
+    YAML11_BOOL,
+    YAML11_MEANING,
+    YAML_SYNTAX,
+    Alias,
+    Node,
+    Position,
+    Stop,
+    compose,
+    construct,
+    shown_tag,
+    too_deep,
+)
 from ametrika_gitops.config.files import read_limited
 from ametrika_gitops.diagnostics import Diagnostic, error
 
@@ -31,30 +48,8 @@ except AttributeError:  # pragma: no cover - depends on the PyYAML build
 
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
-MAX_DEPTH = 64  # an account file is about five levels deep
 
 JsonPath = tuple[Union[str, int], ...]  # noqa: UP007 - a runtime alias, Python 3.10
-
-CORE = "tag:yaml.org,2002:"
-# YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
-_NULL = re.compile(r"~|null|Null|NULL|")
-_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
-_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
-_FLOAT = re.compile(
-    r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
-)
-# Booleans in YAML 1.1 only: PyYAML and older tools read them as true/false, editors as text.
-_YAML11_BOOL = re.compile(r"yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF")
-# the first characters of anything but text: null, booleans (1.2 and 1.1), numbers
-_SPECIAL_START = frozenset("~nNtTfFyYoO+-.0123456789") | {""}
-_YAML11_MEANING = {"yes": "true", "on": "true", "no": "false", "off": "false"}
-
-
-@dataclass(frozen=True)
-class Position:
-    line: int  # 1-based
-    column: int  # 1-based
 
 
 @dataclass(frozen=True)
@@ -84,101 +79,6 @@ class Document:
         return self.keys.get(tuple(path)) or self.at(path)
 
 
-@dataclass
-class _Node:
-    kind: str  # scalar | seq | map
-    pos: Position
-    tag: str | None  # as written (resolved handle), None when implicit
-    value: Any = None  # scalar text
-    style: str | None = None  # scalar style: None plain, ' " | >
-    items: list[Any] = field(default_factory=list)  # seq: items; map: [key, value, …]
-
-
-@dataclass(frozen=True)
-class _Alias:
-    target: _Node
-    pos: Position
-
-
-class _Stop(Exception):
-    """The document cannot be loaded; ``diagnostic`` says why and where."""
-
-    def __init__(self, diagnostic: Diagnostic) -> None:
-        super().__init__(diagnostic.message)
-        self.diagnostic = diagnostic
-
-
-def _pos(mark: Any) -> Position:
-    return Position(mark.line + 1, mark.column + 1)
-
-
-def _compose(events: Iterable[yaml.Event], path: str) -> _Node | None:
-    """Nodes from parser events, iteratively: no recursion, whatever the nesting."""
-    root: _Node | None = None
-    stack: list[_Node] = []
-    anchors: dict[str, _Node] = {}
-    documents = 0
-
-    def add(item: _Node | _Alias) -> None:
-        nonlocal root
-        if stack:
-            stack[-1].items.append(item)
-        elif isinstance(item, _Node):
-            root = item
-
-    def anchor(event: Any, node: _Node) -> None:
-        if event.anchor is not None:
-            anchors[event.anchor] = node  # YAML 1.2: a later anchor of the same name wins
-
-    for event in events:
-        if isinstance(event, yaml.DocumentStartEvent):
-            documents += 1
-            if documents > 1:
-                p = _pos(event.start_mark)
-                raise _Stop(
-                    error(
-                        path,
-                        p.line,
-                        p.column,
-                        "yaml-multiple-documents",
-                        "the file holds more than one YAML document",
-                        "keep one account per file; remove the `---` separator",
-                    )
-                )
-        elif isinstance(event, yaml.ScalarEvent):
-            node = _Node("scalar", _pos(event.start_mark), event.tag, event.value, event.style)
-            if event.tag is None and not event.implicit[0]:
-                node.tag = "!"  # quoted or block: always text
-            anchor(event, node)
-            add(node)
-        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
-            node = _Node(kind, _pos(event.start_mark), event.tag)
-            if len(stack) >= MAX_DEPTH:
-                raise _Stop(_too_deep(path, node.pos))
-            anchor(event, node)  # before its items: an alias inside it is recursive
-            add(node)
-            stack.append(node)
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            stack.pop()
-        elif isinstance(event, yaml.AliasEvent):
-            p = _pos(event.start_mark)
-            target = anchors.get(str(event.anchor))
-            if target is None:
-                raise _Stop(
-                    error(
-                        path,
-                        p.line,
-                        p.column,
-                        "yaml-syntax",
-                        f"alias *{event.anchor} names no anchor defined before it",
-                        "define the anchor (&name) first, or write the value out",
-                    )
-                )
-            add(_Alias(target, p))
-    return root
-
-
 class _TooLarge(Exception):
     def __init__(self, position: Position) -> None:
         super().__init__()
@@ -206,8 +106,8 @@ class _Builder:
     def report(self, pos: Position, code: str, message: str, hint: str) -> None:
         self.diags.append(error(self.path, pos.line, pos.column, code, message, hint))
 
-    def build(self, item: _Node | _Alias, path: JsonPath) -> Any:
-        if isinstance(item, _Alias):
+    def build(self, item: Node | Alias, path: JsonPath) -> Any:
+        if isinstance(item, Alias):
             self.values.setdefault(path, item.pos)  # the value stands where it is used
             if id(item.target) in self.active:
                 raise _Recursive(item.pos)
@@ -228,11 +128,11 @@ class _Builder:
             return self.scalar(node, path)
         if node.tag not in (None, "!", CORE + ("map" if node.kind == "map" else "seq")):
             self.reported.add(path)
-            core = str(node.tag).startswith(CORE) and node.tag[len(CORE) :] in _CORE_NAMES
+            core = str(node.tag).startswith(CORE) and node.tag[len(CORE) :] in CORE_NAMES
             self.report(
                 node.pos,
                 "yaml-tag",
-                f"the tag {_shown_tag(node.tag)} "
+                f"the tag {shown_tag(node.tag)} "
                 + ("does not fit this value" if core else "is not one of YAML's core tags"),
                 "remove the tag; an account file uses plain YAML values",
             )
@@ -245,33 +145,33 @@ class _Builder:
         finally:
             self.active.discard(id(node))
 
-    def scalar(self, node: _Node, path: JsonPath) -> Any:
+    def scalar(self, node: Node, path: JsonPath) -> Any:
         text = str(node.value)
         tag = node.tag
         if tag is None:
-            if text[:1] not in _SPECIAL_START:  # most values: text at a glance
+            if text[:1] not in SPECIAL_START:  # most values: text at a glance
                 return text
-            if _YAML11_BOOL.fullmatch(text):
+            if YAML11_BOOL.fullmatch(text):
                 self.reported.add(path)
                 self.report(
                     node.pos,
                     "yaml-boolean",
-                    f"'{text}' is {_YAML11_MEANING[text.lower()]} in YAML 1.1 but text in "
+                    f"'{text}' is {YAML11_MEANING[text.lower()]} in YAML 1.1 but text in "
                     "YAML 1.2, which editors use: tools would read it differently",
                     f'write true or false; or "{text}" in quotes if you mean the text',
                 )
                 return None
             for name in ("null", "bool", "int", "float"):
-                value = _construct(name, text)
-                if value is not _NO:
+                value = construct(name, text)
+                if value is not NO:
                     return value
             return text
         if tag == "!" or tag == CORE + "str":
             return text
         name = tag[len(CORE) :] if tag.startswith(CORE) else ""
         if name in ("null", "bool", "int", "float"):
-            value = _construct(name, text)
-            if value is not _NO:
+            value = construct(name, text)
+            if value is not NO:
                 return value
             self.reported.add(path)
             self.report(
@@ -286,25 +186,25 @@ class _Builder:
             self.report(
                 node.pos,
                 "yaml-tag",
-                f"the tag {_shown_tag(tag)} is for a list or a mapping, not a single value",
+                f"the tag {shown_tag(tag)} is for a list or a mapping, not a single value",
                 "remove the tag",
             )
             return None
         self.report(
             node.pos,
             "yaml-tag",
-            f"the tag {_shown_tag(tag)} is not one of YAML's core tags",
+            f"the tag {shown_tag(tag)} is not one of YAML's core tags",
             "remove the tag; an account file uses plain YAML values (a secret is "
             "written {env: NAME})",
         )
         return None
 
-    def mapping(self, node: _Node, path: JsonPath) -> dict[str, Any]:
+    def mapping(self, node: Node, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         items = node.items
         for key_item, value_item in zip(items[0::2], items[1::2]):
             kp = key_item.pos  # an alias used as a key: where it is used
-            key_node = key_item.target if isinstance(key_item, _Alias) else key_item
+            key_node = key_item.target if isinstance(key_item, Alias) else key_item
             if key_node.kind != "scalar":
                 self.report(
                     kp,
@@ -326,7 +226,7 @@ class _Builder:
                 self.report(
                     kp,
                     "yaml-tag",
-                    f"the tag {_shown_tag(key_node.tag)} is not allowed on a key",
+                    f"the tag {shown_tag(key_node.tag)} is not allowed on a key",
                     "remove the tag",
                 )
                 continue
@@ -342,37 +242,6 @@ class _Builder:
             self.keys[path + (key,)] = kp
             out[key] = self.build(value_item, path + (key,))
         return out
-
-
-_NO = object()
-_CORE_NAMES = frozenset({"str", "null", "bool", "int", "float", "seq", "map"})
-
-
-def _construct(name: str, text: str) -> Any:
-    """``text`` as a value of the core tag ``name``, or _NO when it is not one."""
-    if name == "null" and _NULL.fullmatch(text):
-        return None
-    if name == "bool" and _BOOL.fullmatch(text):
-        return text.lower() == "true"
-    if name in ("int", "float") and _INT.fullmatch(text):
-        base = 8 if text.startswith("0o") else 16 if text.startswith("0x") else 10
-        try:
-            number = int(text[2:] if base != 10 else text, base)
-        except ValueError:  # more digits than Python converts (4,300)
-            return _NO
-        return float(number) if name == "float" else number
-    if name == "float" and _FLOAT.fullmatch(text):
-        lowered = text.lower()
-        if lowered.endswith(".inf"):
-            return float(lowered.replace(".inf", "inf"))
-        return float("nan") if lowered == ".nan" else float(text)
-    return _NO
-
-
-def _shown_tag(tag: str | None) -> str:
-    shown = "!!" + tag[len(CORE) :] if tag and tag.startswith(CORE) else str(tag)
-    shown = shown.encode("unicode_escape").decode("ascii")
-    return f"'{shown[:60]}'"
 
 
 def _utf8_position(raw: bytes, exc: UnicodeDecodeError) -> Position:
@@ -395,17 +264,6 @@ def _too_large(path: str, size: int) -> list[Diagnostic]:
     ]
 
 
-def _too_deep(path: str, p: Position) -> Diagnostic:
-    return error(
-        path,
-        p.line,
-        p.column,
-        "yaml-too-deep",
-        f"the document is nested more than {MAX_DEPTH} levels deep",
-        "an account file is a few levels deep",
-    )
-
-
 def _parse_error(path: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
@@ -415,7 +273,7 @@ def _parse_error(path: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
             path,
             line,
             col,
-            "yaml-syntax",
+            YAML_SYNTAX,
             f"YAML syntax error: {problem}",
             "check indentation, quoting and the `key: value` form here",
         )
@@ -432,7 +290,7 @@ def _parse_error(path: str, text: str, exc: yaml.YAMLError) -> Diagnostic:
         path,
         line,
         col,
-        "yaml-syntax",
+        YAML_SYNTAX,
         f"a character YAML does not allow{shown}",
         "remove it; control characters are not allowed in YAML",
     )
@@ -457,13 +315,13 @@ def load_bytes(raw: bytes, path: str) -> tuple[Document | None, list[Diagnostic]
             )
         ]
     try:
-        node = _compose(yaml.parse(text, Loader=_Loader), path)
-    except _Stop as stop:
+        node = compose(yaml.parse(text, Loader=_Loader), path)
+    except Stop as stop:
         return None, [stop.diagnostic]
     except yaml.YAMLError as exc:
         found = _parse_error(path, text, exc)
         if "maximum nesting depth" in found.message:  # libyaml's own bound (1,000 levels)
-            found = _too_deep(path, Position(found.line, found.column))
+            found = too_deep(path, Position(found.line, found.column))
         return None, [found]
     if node is None:
         return None, [

@@ -29,7 +29,8 @@ from ametrika_gitops.render.bounds import (
     LimitExceeded,
     budget,
 )
-from ametrika_gitops.render.sandbox import BoundedSandbox, instrument
+from ametrika_gitops.render.instrument import instrument
+from ametrika_gitops.render.sandbox import BoundedSandbox
 
 LAYOUT = "layout.html.j2"
 _NAME = "<template>"
@@ -109,6 +110,15 @@ def _parse(env: SandboxedEnvironment, text: str, name: str | None = None) -> nod
     return ast
 
 
+CACHED = 1024  # compiled templates kept: each may weigh up to a few MB when near the bounds
+
+
+def _make_room(cache: dict[Any, Any]) -> None:
+    """Forget the oldest entry of a full cache: memory stays bounded over many accounts."""
+    if len(cache) >= CACHED:
+        del cache[next(iter(cache))]
+
+
 def _short(text: str, limit: int = 200) -> str:
     """An exception's text, on one line and short: it may quote a value of any size."""
     text = " ".join(text.split())
@@ -175,6 +185,7 @@ class Engine:
         key = (kind, src.text, allowed)
         found = self._checked.get(key)
         if found is None:  # the same override text is often shared: check it once
+            _make_room(self._checked)
             found = self._checked[key] = tuple(self._problems(src.text, kind, allowed))
         return [self._diag(src, line, code, message, hint) for line, code, message, hint in found]
 
@@ -260,6 +271,7 @@ class Engine:
             ast = _parse(env, self._wrapped(src, kind), _NAME)
             # an override's outputs and loops are counted too (the originals are trusted)
             code = env.compile(instrument(ast) if untrusted else ast, _NAME, _NAME)
+            _make_room(self._compiled)
             tmpl = self._compiled[key] = env.template_class.from_code(
                 env, code, env.make_globals(None), None
             )
