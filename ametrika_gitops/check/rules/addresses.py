@@ -60,8 +60,17 @@ def a_label_valid(label: str) -> bool:
     return True
 
 
+MAX_ADDRESS = 254  # RFC 5321 §4.5.3.1.3, less the angle brackets
+
+
 def address_problem(address: str) -> tuple[str, str] | None:
     """(message, hint) when ``address`` is not a plain ASCII-domain e-mail address."""
+    if len(address) > MAX_ADDRESS:
+        # before the parser, whose cost grows with the square of the length (a hostile file)
+        return (
+            f"an e-mail address is at most {MAX_ADDRESS} characters; this one has {len(address)}",
+            "write it as name@domain",
+        )
     try:
         result = email_validator.validate_email(
             address, check_deliverability=False, allow_smtputf8=False, test_environment=True
