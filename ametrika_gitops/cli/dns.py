@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from ametrika_gitops.cli import output
 from ametrika_gitops.cli.common import (
     EXIT_CHANGES,
     EXIT_FAIL,
@@ -149,7 +150,11 @@ def plan(
         except OSError as exc:
             raise AmetrikaError(f"cannot write the plan to {out}: {exc.strerror}") from None
         click.echo(f"plan saved to {out}", err=True)
-    click.echo(RENDERERS[fmt](the_plan), nl=False)
+    text = RENDERERS[fmt](the_plan)
+    # on a terminal, additions green, changes yellow, deletions red (never in machine formats)
+    click.echo(
+        output.paint_lines(text, output.paint_diff_line) if fmt == "text" else text, nl=False
+    )
     if left_out:
         return EXIT_FAIL
     if detailed_exitcode and the_plan.has_changes:
@@ -221,7 +226,7 @@ def apply(
         the_plan, left_out = fresh, _report(diags)
         _warn_unused(allow_delete, the_plan)
         zones, counted = {z.name: z for z in provider.zones()}, {}
-    click.echo(render_text(the_plan), nl=False)
+    click.echo(output.paint_lines(render_text(the_plan), output.paint_diff_line), nl=False)
     if not any(z.changes for z in the_plan.zones if the_plan.actionable(z)):
         click.echo("No changes to apply: the zones already match the accounts.")
         return EXIT_FAIL if left_out else EXIT_OK
