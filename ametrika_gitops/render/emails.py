@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -79,6 +80,7 @@ class Footer:
     parts: Mapping[str, Part]  # html, text
 
 
+@lru_cache(maxsize=4096)  # the same text part is shared by many accounts
 def preheader(text: str) -> str:
     """The hidden preview line of the HTML part: the text part's first paragraph after its
     title, on one line, cut at a word near PREHEADER_CHARS."""
