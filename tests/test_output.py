@@ -223,3 +223,16 @@ def test_shell_completion_works() -> None:
         check=False,
     )
     assert "_ametrika_gitops_completion" in source.stdout
+
+
+def test_the_plan_is_coloured_on_a_terminal_and_plain_in_json(repo: Path) -> None:
+    """Additions green on a terminal; the machine formats never carry escape codes."""
+    import shutil
+
+    shutil.copy(ROOT / "accounts" / "cafe-du-port.yaml", repo / "accounts")
+    code, screen = run_on_terminal(["plan", "--offline"], repo)
+    assert code == 0
+    added = [line for line in screen.splitlines() if "amk1._domainkey" in line]
+    assert added and all(ANSI.search(line) for line in added), screen
+    code, screen = run_on_terminal(["plan", "--offline", "--format", "json"], repo)
+    assert code == 0 and not ANSI.search(screen)
