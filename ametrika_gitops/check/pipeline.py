@@ -14,6 +14,7 @@ from ametrika_gitops.config.loader import Document, load_file
 from ametrika_gitops.config.model import Account, build_account
 from ametrika_gitops.config.schema import validate_schema
 from ametrika_gitops.diagnostics import Diagnostic, error
+from ametrika_gitops.render.bounds import account_budget
 from ametrika_gitops.render.emails import Email, Footer, RenderMemo, build_emails
 from ametrika_gitops.render.overrides import resolve_overrides
 
@@ -55,9 +56,10 @@ def check_file(project: Project, file: Path, memo: RenderMemo | None = None) -> 
     if any(d.is_error for d in diags):
         return Checked(shown, doc, None, (), (), tuple(diags))
     account = build_account(doc.data, shown)
-    emails, footers, template_diags = build_emails(
-        account, doc, project.catalog, project.engine, overrides, memo
-    )
+    with account_budget():  # each override is bounded, and so are all of them together
+        emails, footers, template_diags = build_emails(
+            account, doc, project.catalog, project.engine, overrides, memo
+        )
     diags += template_diags
     rendered = RenderedContext(doc, account, project.catalog, emails, footers)
     for check in RENDERED_RULES:

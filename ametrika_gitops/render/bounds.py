@@ -30,6 +30,7 @@ MAX_INT_BITS = 4096  # bits of any integer a template computes (about 1,200 digi
 MAX_WORK = 64 * MiB  # bytes a render's own operations may allocate, all together
 MAX_STEPS = 20_000  # loop iterations, calls, filters and outputs of one render
 RENDER_SECONDS = 2.0  # wall time of one render of an override
+ACCOUNT_SECONDS = 10.0  # wall time of all the renders of one account's overrides together
 
 
 class LimitExceeded(Exception):
@@ -41,16 +42,31 @@ class Budget:
     deadline: float  # time.monotonic() value; inf for the trusted originals
     steps: int = 0
     work: int = 0
+    account_bound: bool = False  # the deadline is the account's, not this render's
 
 
 _CURRENT: ContextVar[Budget | None] = ContextVar("ametrika_render_budget", default=None)
+# Many overrides, each within its own bound, could still add up: one deadline per account.
+_ACCOUNT: ContextVar[float] = ContextVar("ametrika_account_deadline", default=float("inf"))
+
+
+@contextmanager
+def account_budget(seconds: float | None = None) -> Iterator[None]:
+    """All the renders of one account's overrides in this block share ACCOUNT_SECONDS."""
+    limit = ACCOUNT_SECONDS if seconds is None else seconds
+    token = _ACCOUNT.set(time.monotonic() + limit)
+    try:
+        yield
+    finally:
+        _ACCOUNT.reset(token)
 
 
 @contextmanager
 def budget(seconds: float | None) -> Iterator[Budget]:
     """The budget of one render, current in this context (thread) until the block ends."""
-    deadline = float("inf") if seconds is None else time.monotonic() + seconds
-    current = Budget(deadline)
+    own = float("inf") if seconds is None else time.monotonic() + seconds
+    account = _ACCOUNT.get() if seconds is not None else float("inf")
+    current = Budget(min(own, account), account_bound=account < own)
     token = _CURRENT.set(current)
     try:
         yield current
@@ -70,6 +86,11 @@ def step(count: int = 1) -> None:
             "filters, outputs) to render with the sample data"
         )
     if time.monotonic() > current.deadline:
+        if current.account_bound:
+            raise LimitExceeded(
+                f"the account's overrides together take more than {ACCOUNT_SECONDS:g} s to "
+                "render with the sample data"
+            )
         raise LimitExceeded(
             f"the template takes more than {RENDER_SECONDS:g} s to render with the sample data"
         )
